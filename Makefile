@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+#   make            build the module for the running kernel (if its headers
+#                   are installed) and the userspace programs
+#   make check      install what is missing, build and test on every kernel
+#                   of the matrix in QEMU; ends with "N passed, N failed"
+#   make demo       boot the test VM with the mock GPU and read counters
+#                   through the module from an unprivileged user namespace
+#   make install    install the module for KVER (default: running kernel)
+#   make style      checkpatch --strict on the kernel sources
+#
+# Downloads (kernels, kselftest harness, checkpatch) live in
+# $NSGPUPERF_CACHE (default ~/.cache/nsgpuperf), never in the checkout.
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+NSGPUPERF_CACHE ?= $(HOME)/.cache/nsgpuperf
+export NSGPUPERF_CACHE
+
+all: module userspace
+
+module:
+	@if [ -d "$(KDIR)" ]; then \
+		$(MAKE) -C module KDIR=$(KDIR); \
+	else \
+		echo "module: no kernel headers at $(KDIR); skipping" \
+		     "(apt install linux-headers-$(KVER), or make KDIR=...)"; \
+	fi
+
+userspace:
+	$(MAKE) -C userspace
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+install:
+	$(MAKE) -C module KDIR=$(KDIR) install
+
+# The uapi header must install with the kernel's own script and compile
+# alone as strict C89 and as C++.
+HEADERS_INSTALL ?= $(NSGPUPERF_CACHE)/src/current/scripts/headers_install.sh
+uapi-check:
+	@set -e; t=$$(mktemp -d); trap 'rm -rf $$t' EXIT; \
+	mkdir -p $$t/linux; \
+	sh $(HEADERS_INSTALL) uapi/linux/nsgpuperf.h $$t/linux/nsgpuperf.h; \
+	printf '#include <linux/nsgpuperf.h>\nint nsgpuperf_uapi_check;\n' >$$t/t.c; \
+	$(CC) -std=c89 -pedantic -Wall -Wextra -Werror -I$$t -c $$t/t.c -o $$t/c.o; \
+	$(CXX) -x c++ -Wall -Wextra -Werror -I$$t -c $$t/t.c -o $$t/cxx.o; \
+	echo "uapi-check: ok"
+
+CHECKPATCH ?= $(NSGPUPERF_CACHE)/src/current/scripts/checkpatch.pl
+style:
+	perl $(CHECKPATCH) --strict --no-tree --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		-f module/*.c module/*.h selftests/mock/*.c selftests/mock/*.h \
+		uapi/linux/nsgpuperf.h
+
+clean:
+	$(MAKE) -C module clean KDIR=$(KDIR) 2>/dev/null || true
+	$(MAKE) -C userspace clean
+	rm -rf build
+
+.PHONY: all module userspace check demo install uapi-check style clean

@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: install what is missing, build everything for every kernel of
+# the matrix (W=1, sparse), run the host-side checks and the VM suites on
+# each kernel, and end with one line "N passed, N failed" (a skipped test
+# is not a pass).
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$here/build}
+export BUILD
+passed=0 failed=0 skipped=0
+
+pass() { passed=$((passed + 1)); echo "ok - $*"; }
+fail() { failed=$((failed + 1)); echo "not ok - $*"; }
+finish() {
+	echo "# skipped: $skipped"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+t0=$(date +%s)
+if ! "$here/scripts/deps.sh"; then
+	fail "dependencies (scripts/deps.sh)"
+	finish
+fi
+echo "# deps ready in $(($(date +%s) - t0)) s"
+
+srcdir=$(cat "$BUILD/srcdir")
+if make -s -C "$here/selftests" O="$BUILD/tests" HARNESS_DIR="$srcdir" >"$BUILD/tests.log" 2>&1; then
+	pass "selftests build (-Wall -Wextra -Werror, static)"
+else
+	cat "$BUILD/tests.log"
+	fail "selftests build"
+	finish
+fi
+
+# Host-side checks: the uapi header stands alone and is installable.
+if make -s -C "$here" uapi-check HEADERS_INSTALL="$srcdir/scripts/headers_install.sh" \
+	>"$BUILD/uapi.log" 2>&1; then
+	pass "uapi header: headers_install.sh, C89 -pedantic, C++"
+else
+	cat "$BUILD/uapi.log"
+	fail "uapi header checks"
+fi
+
+while read -r kver kdir vmlinuz modtree builder; do
+	out=$BUILD/$kver
+	t1=$(date +%s)
+	if "$here/scripts/build-kernel.sh" "$kver" "$kdir" "$builder" "$out"; then
+		pass "$kver: modules build warning-free (W=1, C=2)"
+	else
+		fail "$kver: modules build"
+		continue
+	fi
+	rm -rf "$out/art/tests"
+	cp -r "$BUILD/tests" "$out/art/tests"
+	"$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" "$out/art" "$out/vm"
+	if [ -f "$out/vm/result" ]; then
+		read -r p f s <"$out/vm/result"
+	else
+		p=0 f=1 s=0
+	fi
+	# Show the suites' TAP so a failure can be read from the CI log.
+	grep -aE '^(not ok|ok|#  ?(RUN|OK|FAIL|SKIP)|# .*(fail|Totals|expected|Expected))' \
+		"$out/vm/tap.log" | tr -d '\r' | grep -avE '^ok|#  ?(RUN|OK)' | sed "s|^|# $kver: |" || true
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	echo "# $kver: $p passed, $f failed, $s skipped ($(($(date +%s) - t1)) s)"
+done <"$BUILD/matrix"
+
+echo "# total time $(($(date +%s) - t0)) s"
+finish

@@ -1,0 +1,143 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Make this machine ready to build and test nsgpuperf, idempotently:
+#  - install the Debian packages the build and the VM tests need (only the
+#    missing ones; never touching apt sources: testing/unstable would replace
+#    the host's libc);
+#  - resolve the kernel matrix at run time (newest 6.1 and 6.12 from
+#    bookworm-security, newest 7.x from sid through a chroot, scripts/sid.sh),
+#    install their headers and unpack their images into the cache;
+#  - extract kselftest_harness.h, kselftest.h and checkpatch from Debian's
+#    linux-source into the cache.
+#
+# Writes the matrix to "$BUILD/matrix": one line per kernel,
+#   <kver> <kdir> <vmlinuz> <module-tree> <builder: host|sid>
+#
+# Environment: NSGPUPERF_CACHE (default ~/.cache/nsgpuperf), BUILD (default
+# ./build), NSGPUPERF_KERNELS (default "6.1 6.12 7": which series to use).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${NSGPUPERF_CACHE:-$HOME/.cache/nsgpuperf}
+BUILD=${BUILD:-$here/build}
+SERIES=${NSGPUPERF_KERNELS:-6.1 6.12 7}
+export DEBIAN_FRONTEND=noninteractive
+
+log() { echo "deps: $*" >&2; }
+
+mkdir -p "$CACHE/dl" "$CACHE/kernels" "$BUILD"
+
+apt_updated=
+apt_update() {
+	[ -n "$apt_updated" ] && return
+	log "apt-get update"
+	apt-get update -qq >&2
+	apt_updated=1
+}
+
+# Refresh package lists when they are older than a day (kernel versions
+# move; a stale list names packages the mirror no longer has).
+lists_fresh() {
+	local newest
+	newest=$(find /var/lib/apt/lists -maxdepth 1 -name '*bookworm-security*Packages*' \
+		-mmin -1440 2>/dev/null | head -n1)
+	[ -n "$newest" ]
+}
+lists_fresh || apt_update
+
+install_pkgs() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return
+	apt_update
+	log "installing ${missing[*]}"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+install_pkgs build-essential qemu-system-x86 busybox-static cpio kmod \
+	xz-utils zstd libdrm-dev pkg-config sparse dkms debootstrap \
+	libelf-dev bc bison flex python3 perl
+
+# Newest package whose name matches an extended regex, by version sort.
+newest_pkg() {
+	apt-cache pkgnames | grep -E "^$1\$" | sort -V | tail -n1
+}
+
+# Unpack a kernel image package into the cache: the vmlinuz and its module
+# tree (modules are loaded from there by the VM runner).
+fetch_image() {
+	local kver=$1 pkg=$2 kernel_path=$3 dest=$CACHE/kernels/$1
+	[ -f "$dest/.done" ] && return
+	log "fetching $pkg"
+	rm -rf "$dest" && mkdir -p "$dest/root"
+	(cd "$CACHE/dl" && rm -f "${pkg}"_*.deb && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >&2)
+	dpkg-deb -x "$CACHE/dl/${pkg}"_*.deb "$dest/root"
+	cp "$dest/root/$kernel_path" "$dest/vmlinuz"
+	rm -f "$CACHE/dl/${pkg}"_*.deb
+	touch "$dest/.done"
+}
+
+matrix=$BUILD/matrix.new
+: >"$matrix"
+
+for series in $SERIES; do
+	case $series in
+	6.1)
+		hdr=$(newest_pkg 'linux-headers-6\.1\.0-[0-9]+-amd64')
+		;;
+	6.12)
+		hdr=$(newest_pkg 'linux-headers-6\.12\.[0-9]+\+deb12-amd64')
+		;;
+	7)
+		kver=$("$here/scripts/sid.sh" ensure)
+		echo "$kver $("$here/scripts/sid.sh" path)/usr/src/linux-headers-$kver" \
+		     "$CACHE/kernels/$kver/vmlinuz $CACHE/kernels/$kver/modules sid" >>"$matrix"
+		continue
+		;;
+	*)
+		echo "deps: unknown kernel series '$series'" >&2
+		exit 1
+		;;
+	esac
+	if [ -z "$hdr" ]; then
+		echo "deps: no linux-headers for $series in the apt lists" >&2
+		exit 1
+	fi
+	kver=${hdr#linux-headers-}
+	install_pkgs "$hdr"
+	fetch_image "$kver" "linux-image-$kver" "boot/vmlinuz-$kver"
+	echo "$kver /lib/modules/$kver/build $CACHE/kernels/$kver/vmlinuz" \
+	     "$CACHE/kernels/$kver/root/lib/modules/$kver host" >>"$matrix"
+done
+mv "$matrix" "$BUILD/matrix"
+
+# kselftest harness and checkpatch come from the newest linux-source-6.12.
+src=$(newest_pkg 'linux-source-6\.12')
+srcver=$(apt-cache policy "$src" | awk '/Candidate:/ { print $2 }')
+srcdir=$CACHE/src/$srcver
+if [ ! -f "$srcdir/.done" ]; then
+	log "extracting kselftest harness and checkpatch from $src $srcver"
+	rm -rf "$srcdir" && mkdir -p "$srcdir/x"
+	(cd "$CACHE/dl" && rm -f "${src}"_*.deb && apt-get download -qq -o APT::Sandbox::User=root "$src" >&2)
+	dpkg-deb --fsys-tarfile "$CACHE/dl/${src}"_*.deb |
+		tar -x -C "$srcdir/x" --wildcards '*.tar.xz'
+	tar -xJf "$srcdir"/x/usr/src/*.tar.xz -C "$srcdir/x" --wildcards --strip-components=1 \
+		'*/tools/testing/selftests/kselftest_harness.h' \
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' '*/scripts/headers_install.sh'
+	cp "$srcdir"/x/tools/testing/selftests/kselftest_harness.h \
+	   "$srcdir"/x/tools/testing/selftests/kselftest.h "$srcdir/"
+	mkdir -p "$srcdir/scripts"
+	cp "$srcdir"/x/scripts/* "$srcdir/scripts/"
+	rm -rf "$srcdir/x" "$CACHE/dl/${src}"_*.deb
+	touch "$srcdir/.done"
+fi
+ln -sfn "$srcdir" "$CACHE/src/current"
+echo "$srcdir" >"$BUILD/srcdir"
+log "matrix:"
+sed 's/^/deps:   /' "$BUILD/matrix" >&2

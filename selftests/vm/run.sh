@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one kernel in QEMU with the mock GPU and run the test suites.
+#
+#   selftests/vm/run.sh KVER VMLINUZ MODTREE ARTIFACTS OUTDIR
+#
+# KVER       kernel release (uname -r of VMLINUZ)
+# VMLINUZ    kernel image
+# MODTREE    that kernel's lib/modules/KVER tree (for drm.ko and friends)
+# ARTIFACTS  directory with mock_i915.ko, nsgpuperf.ko and tests/: static
+#            test binaries plus tests/suites, one suite command per line
+#            ("name [args...]"; binaries are run from /tests)
+# OUTDIR     gets console.log (kernel console), tap.log (suite output) and
+#            result (one line: "<passed> <failed> <skipped>")
+#
+# The VM: busybox initramfs, two QEMU edu PCI devices (0000:00:02.0, the
+# integrated-GPU slot, and 0000:00:05.0, a "discrete" GPU) for the mock,
+# no network, no display.  Suite output goes to a second serial port so
+# kernel messages cannot interleave with TAP.  Counting: the harness'
+# "# Totals:" line of each suite; a suite that dies before it, exits
+# non-zero with no failure counted, or a VM that times out counts as a
+# failure.  One extra check per boot fails on any kernel BUG/WARNING/Oops,
+# KFENCE/UBSAN report, list corruption, or a taint other than O/E
+# (out-of-tree, unsigned: expected for our modules).
+#
+# Environment: NSGPUPERF_VM_TIMEOUT (seconds, default 900),
+# NSGPUPERF_ACCEL (tcg|kvm, default tcg),
+# NSGPUPERF_SUITES (space-separated suite names to run, default all).
+set -euo pipefail
+shopt -s nullglob
+
+kver=$1 vmlinuz=$2 modtree=$3 art=$4 out=$5
+timeout_s=${NSGPUPERF_VM_TIMEOUT:-900}
+here=$(cd "$(dirname "$0")" && pwd)
+
+rm -rf "$out" && mkdir -p "$out"
+root=$out/initramfs
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,modules,tests,lib/modules/"$kver"}
+cp /bin/busybox "$root/bin/busybox"
+
+# Resolve the in-tree modules ours need (drm.ko on Debian), dependencies
+# first, decompressed so that busybox insmod can load them.
+declare -A seen=()
+order=()
+find_module() {
+	find "$modtree/kernel" -name "$1.ko" -o -name "$1.ko.xz" -o -name "$1.ko.zst" |
+		head -n1
+}
+add_deps() {
+	local ko=$1 dep path
+	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
+		[ -n "${seen[$dep]:-}" ] && continue
+		seen[$dep]=1
+		path=$(find_module "$dep")
+		if [ -z "$path" ]; then
+			echo "run.sh: module $dep (needed by $ko) not in $modtree" >&2
+			exit 1
+		fi
+		add_deps "$path"
+		case $path in
+		*.xz) xz -dc "$path" >"$root/lib/modules/$kver/$dep.ko" ;;
+		*.zst) zstd -qdc "$path" >"$root/lib/modules/$kver/$dep.ko" ;;
+		*) cp "$path" "$root/lib/modules/$kver/$dep.ko" ;;
+		esac
+		order+=("$dep")
+	done
+}
+for ko in "$art"/*.ko; do
+	add_deps "$ko"
+	cp "$ko" "$root/modules/"
+done
+printf '%s\n' "${order[@]}" >"$root/etc/kmods"
+
+cp -a "$art/tests/." "$root/tests/"
+if [ -n "${NSGPUPERF_SUITES:-}" ]; then
+	grep -wE "^($(echo "$NSGPUPERF_SUITES" | tr ' ' '|'))" "$art/tests/suites" \
+		>"$root/tests/suites" || true
+fi
+cp "$here/init" "$root/init"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.cpio.gz"
+
+# TCG by default: nested KVM on these machines hangs the guest at boot.
+accel=${NSGPUPERF_ACCEL:-tcg}
+case $accel in
+kvm) accel_args=(-accel kvm) ;;
+*) accel_args=(-accel tcg,thread=multi) ;;
+esac
+
+start=$(date +%s)
+set +e
+timeout --signal=KILL "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
+	-m 2048 -smp 2 -nographic -no-reboot -vga none -nic none \
+	-device edu,addr=02.0 -device edu,addr=05.0 \
+	-kernel "$vmlinuz" -initrd "$out/initramfs.cpio.gz" \
+	-append "console=ttyS0 loglevel=6 panic=-1 rdinit=/init" \
+	-serial "file:$out/console.log" -serial "file:$out/tap.log" \
+	-monitor none </dev/null >"$out/qemu.log" 2>&1
+qrc=$?
+set -e
+echo "run.sh: $kver VM ran $(($(date +%s) - start)) s ($accel)" >&2
+
+awk -v qrc="$qrc" -v kver="$kver" '
+	{ sub(/\r$/, "") }
+	/^@@SUITE / { suite = $2; totals = 0; next }
+	/^# Totals: / {
+		split($0, f, /[: ]+/)
+		for (i = 1; i in f; i++) {
+			if (f[i] == "pass") p += f[i + 1]
+			if (f[i] == "fail" || f[i] == "error" || f[i] == "xpass") { n += f[i + 1]; nf += f[i + 1] }
+			if (f[i] == "skip") s += f[i + 1]
+		}
+		totals = 1
+	}
+	/^@@RC / {
+		if (!totals) { n++; print "not ok - " kver " " $2 ": suite ended without totals (rc " $3 ")" }
+		else if ($3 != 0 && !nf) { n++; print "not ok - " kver " " $2 ": exit code " $3 " with no failure counted" }
+		suite = ""; nf = 0; next
+	}
+	/^@@TAINT / { taint = $2 }
+	/^@@DONE/ { done = 1 }
+	END {
+		if (suite != "") { n++; print "not ok - " kver " " suite ": VM stopped inside the suite" }
+		if (!done) { n++; print "not ok - " kver ": VM did not finish (qemu rc " qrc ")" }
+		printf "%d %d %d %s\n", p, n, s, taint > "/dev/stderr"
+	}' "$out/tap.log" 2>"$out/counts" | tee "$out/failures" >&2
+read -r passed failed skipped taint <"$out/counts"
+
+# Kernel log check: counted as one test per boot.
+bad=$(grep -aE 'BUG:|WARNING:|Oops|KFENCE|UBSAN|list_add corruption|list_del corruption|general protection|Call Trace' \
+	"$out/console.log" | head -n 20 || true)
+taint_bad=0
+if [ -n "${taint:-}" ] && [ $((taint & ~(4096 | 8192))) -ne 0 ]; then
+	taint_bad=1
+fi
+if [ -n "$bad" ] || [ "$taint_bad" = 1 ]; then
+	echo "not ok - $kver: kernel log has warnings or taint ${taint:-?}:" >&2
+	echo "$bad" | sed 's/^/#   /' >&2
+	echo "#   (full log: $out/console.log)" >&2
+	failed=$((failed + 1))
+else
+	passed=$((passed + 1))
+fi
+echo "$passed $failed $skipped" >"$out/result"
+echo "run.sh: $kver: $passed passed, $failed failed, $skipped skipped" >&2
