@@ -39,13 +39,31 @@ demo:
 install:
 	$(MAKE) -C module KDIR=$(KDIR) install
 
+# DKMS from a checkout: copy only what dkms.conf builds to /usr/src, then
+# dkms add/build/install for KVER.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/nsgpuperf-$(VERSION)
+dkms-add:
+	-dkms remove -m nsgpuperf -v $(VERSION) --all >/dev/null 2>&1
+	rm -rf $(DKMS_SRC) && mkdir -p $(DKMS_SRC)
+	cp -r dkms.conf module uapi $(DKMS_SRC)/
+	find $(DKMS_SRC) \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name Module.symvers -o -name modules.order \) -delete
+	dkms add -m nsgpuperf -v $(VERSION)
+
+dkms-install: dkms-add
+	dkms build -m nsgpuperf -v $(VERSION) -k $(KVER)
+	dkms install -m nsgpuperf -v $(VERSION) -k $(KVER)
+
 # The uapi header must install with the kernel's own script and compile
 # alone as strict C89 and as C++.
 HEADERS_INSTALL ?= $(NSGPUPERF_CACHE)/src/current/scripts/headers_install.sh
 uapi-check:
 	@set -e; t=$$(mktemp -d); trap 'rm -rf $$t' EXIT; \
-	mkdir -p $$t/linux; \
-	sh $(HEADERS_INSTALL) uapi/linux/nsgpuperf.h $$t/linux/nsgpuperf.h; \
+	mkdir -p $$t/linux $$t/scripts; \
+	ln -s "$$(command -v unifdef)" $$t/scripts/unifdef; \
+	cp uapi/linux/nsgpuperf.h $$t/in.h; \
+	(cd $$t && sh $(HEADERS_INSTALL) in.h linux/nsgpuperf.h); \
 	printf '#include <linux/nsgpuperf.h>\nint nsgpuperf_uapi_check;\n' >$$t/t.c; \
 	$(CC) -std=c89 -pedantic -Wall -Wextra -Werror -I$$t -c $$t/t.c -o $$t/c.o; \
 	$(CXX) -x c++ -Wall -Wextra -Werror -I$$t -c $$t/t.c -o $$t/cxx.o; \
@@ -63,4 +81,4 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf build
 
-.PHONY: all module userspace check demo install uapi-check style clean
+.PHONY: all module userspace check demo install dkms-add dkms-install uapi-check style clean

@@ -21,6 +21,15 @@ finish() {
 	exit
 }
 
+# DKMS from this checkout, as an admin would do it (make dkms-add).
+dkms_build() {
+	local ver
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$here/dkms.conf")
+	make -s -C "$here" dkms-add &&
+		dkms build -m nsgpuperf -v "$ver" -k "$1" &&
+		dkms remove -m nsgpuperf -v "$ver" --all
+}
+
 t0=$(date +%s)
 if ! "$here/scripts/deps.sh"; then
 	fail "dependencies (scripts/deps.sh)"
@@ -54,6 +63,14 @@ while read -r kver kdir vmlinuz modtree builder; do
 	else
 		fail "$kver: modules build"
 		continue
+	fi
+	if [ "$builder" = host ]; then
+		if dkms_build "$kver" >"$out/dkms.log" 2>&1; then
+			pass "$kver: dkms add + build"
+		else
+			cat "$out/dkms.log"
+			fail "$kver: dkms add + build"
+		fi
 	fi
 	rm -rf "$out/art/tests"
 	cp -r "$BUILD/tests" "$out/art/tests"

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make demo`: with no Intel GPU needed, boot a Debian kernel in QEMU with
+# the mock i915 GPU under load, and read its counters through nsgpuperf from
+# inside an unprivileged user namespace (a container's root).
+# NSGPUPERF_DEMO_KERNEL picks the series (default 6.12; 6.1 or 7 also work).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+export BUILD=${BUILD:-$here/build}
+series=${NSGPUPERF_DEMO_KERNEL:-6.12}
+
+NSGPUPERF_KERNELS=$series BUILD=$BUILD/demo "$here/scripts/deps.sh"
+read -r kver kdir vmlinuz modtree builder <"$BUILD/demo/matrix"
+out=$BUILD/demo/$kver
+"$here/scripts/build-kernel.sh" "$kver" "$kdir" "$builder" "$out"
+
+tests=$out/art/tests
+mkdir -p "$tests"
+make -s -C "$here/userspace" O="$tests" LDFLAGS=-static
+make -s -C "$here/selftests" O="$BUILD/demo/tools" \
+	HARNESS_DIR="$(cat "$BUILD/demo/srcdir")" "$BUILD/demo/tools/userns-exec"
+cp "$BUILD/demo/tools/userns-exec" "$here/selftests/vm/demo.sh" "$tests/"
+echo "demo.sh" >"$tests/suites"
+
+echo "Booting Debian $kver in QEMU with two mock i915 GPUs..."
+: >"$out/vm.tap"
+NSGPUPERF_VM_TIMEOUT=300 "$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" \
+	"$out/art" "$out/vm" 2>"$out/run.log" || true
+tr -d '\r' <"$out/vm/tap.log" | grep -av '^@@'
+if ! grep -q '### demo done' "$out/vm/tap.log"; then
+	echo "demo: the VM did not finish; see $out/vm/console.log and $out/run.log" >&2
+	exit 1
+fi

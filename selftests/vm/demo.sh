@@ -1,0 +1,32 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the demo VM (as a "suite" of run.sh): a host with the mock
+# GPU under load, and a container whose root is host uid 100000 reading the
+# GPU counters through nsgpuperf.
+set -e
+ctl=/sys/kernel/debug/mock_i915/0000:00:02.0/control
+# i915 config encoding: engine (class << 12 | instance << 4 | sample),
+# others 0x100000 + n (actual/requested frequency, interrupts, rc6)
+echo "rate 0x100000 1150" >$ctl		# actual frequency, MHz
+echo "rate 0x100001 1300" >$ctl		# requested frequency, MHz
+echo "rate 0x100002 850" >$ctl		# interrupts per second
+echo "rate 0x100003 300000000" >$ctl	# RC6 residency: 30 %
+echo "rate 0x0 450000000" >$ctl		# rcs0 busy: 45 %
+echo "rate 0x1000 120000000" >$ctl	# bcs0 busy: 12 %
+echo "rate 0x2000 700000000" >$ctl	# vcs0 busy: 70 %
+
+echo "### host: nsgpuperf loaded, two mock i915 GPUs bound"
+grep -E '^(nsgpuperf|mock_i915|drm) ' /proc/modules | cut -d' ' -f1
+ls -l /dev/nsgpuperf
+echo "### host admin: a node for the container whose root is host uid 100000"
+mknod /tmp/ct-nsgpuperf c $(tr ':' ' ' </sys/class/misc/nsgpuperf/dev)
+chown 100000:100000 /tmp/ct-nsgpuperf
+chmod 0600 /tmp/ct-nsgpuperf
+ls -ln /tmp/ct-nsgpuperf
+echo "### container root (user namespace 0 -> 100000:65536, no host capabilities):"
+NSGPUPERF_DEV=/tmp/ct-nsgpuperf ./userns-exec "0 100000 65536" \
+	./nsgpuperf-sample -n 5 -s 1000
+echo "### a host user with its own user namespace (unshare -U -r) is refused:"
+NSGPUPERF_DEV=/tmp/ct-nsgpuperf ./userns-exec --self 1000 ./nsgpuperf-sample -n 1 ||
+	echo "(exit code $?)"
+echo "### demo done"
