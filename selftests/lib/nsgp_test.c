@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -286,10 +287,16 @@ static int child_steps(const struct as_user *who, int (*fn)(void *), void *arg,
 		return 202;
 	if (who->map && unshare_mapped_by_parent(to_parent, from_parent))
 		return 203;
+	/*
+	 * Changing uids clears "dumpable", which makes /proc/self/{uid,gid}_map
+	 * root-owned: keep them ours so that the next namespace can be mapped.
+	 */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (who->ns_uid >= 0 && (setgroups(0, NULL) ||
 				 setresgid(who->ns_uid, who->ns_uid, who->ns_uid) ||
 				 setresuid(who->ns_uid, who->ns_uid, who->ns_uid)))
 		return 204;
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (who->self_map) {
 		uid = getuid();
 		gid = getgid();

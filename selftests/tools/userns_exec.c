@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,8 @@ static int run_self_mapped(uid_t uid, char **cmd)
 		perror("userns-exec");
 		return 1;
 	}
+	/* setresuid() cleared "dumpable": keep the /proc/self maps writable */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	write_file("/proc/self/setgroups", "deny");
 	snprintf(map, sizeof(map), "0 %u 1", uid);
 	if (write_file("/proc/self/uid_map", map) || write_file("/proc/self/gid_map", map)) {

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every difference between the kernels nsgpuperf builds for (6.1, 6.12,
+ * 7.x) lives here, keyed on LINUX_VERSION_CODE; no other file tests the
+ * kernel version.
+ *
+ * Differences that need no code because the types follow each other:
+ * - 6.4 made struct device::bus and the bus_*() helpers take a
+ *   const struct bus_type *; the module only ever passes a device's own
+ *   ->bus back to bus_find_device_by_name(), so both spellings work.
+ * - 6.12 removed no_llseek; the module's files leave .llseek unset.
+ */
+#ifndef NSGP_COMPAT_H
+#define NSGP_COMPAT_H
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/mount.h>
+#include <linux/rcupdate.h>
+#include <linux/version.h>
+
+#include <drm/drm_file.h>
+
+/*
+ * capable_wrt_inode_uidgid(): since 6.3 its first argument is the mount's
+ * struct mnt_idmap (file_mnt_idmap()); before, the mount's
+ * struct user_namespace (file_mnt_user_ns()).
+ */
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+static inline bool nsgp_capable_wrt_file(struct file *file, int cap)
+{
+	return capable_wrt_inode_uidgid(file_mnt_idmap(file), file_inode(file),
+					cap);
+}
+#else
+static inline bool nsgp_capable_wrt_file(struct file *file, int cap)
+{
+	return capable_wrt_inode_uidgid(file_mnt_user_ns(file),
+					file_inode(file), cap);
+}
+#endif
+
+/*
+ * drm_file::pid: the opening thread's struct pid until 6.7; since then an
+ * __rcu pointer to the tgid of the last ioctl caller.  Call under RCU.
+ */
+#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
+static inline struct pid *nsgp_drm_file_pid(struct drm_file *dfile)
+{
+	return rcu_dereference(dfile->pid);
+}
+#else
+static inline struct pid *nsgp_drm_file_pid(struct drm_file *dfile)
+{
+	return dfile->pid;
+}
+#endif
+
+/*
+ * A reference on a file that may be on its way to release: struct file's
+ * atomic_long_t f_count became file_ref_t f_ref in 6.13.
+ */
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+static inline bool nsgp_get_file_live(struct file *f)
+{
+	return file_ref_get(&f->f_ref);
+}
+#else
+static inline bool nsgp_get_file_live(struct file *f)
+{
+	return atomic_long_inc_not_zero(&f->f_count);
+}
+#endif
+
+#endif /* NSGP_COMPAT_H */

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shared kernel counters: one perf event per (GPU, config), however many
+ * groups of however many sessions read it.
+ *
+ * A counter is opened when a group first needs it and released, at once
+ * and synchronously, when the last group using it goes: there is no
+ * linger delay, so the GPU driver's module reference and any power the
+ * open event keeps (an open xe counter keeps the GPU awake) go with the
+ * last user.  When the GPU driver unbinds, every counter of that GPU is
+ * released before the driver's remove runs (see gpu.c); the groups keep
+ * their now dead counters and read -ENODEV.
+ *
+ * perf core applies perf_allow_cpu() to CPU-wide kernel counters too
+ * (find_get_context()), which an unprivileged caller fails, so counters
+ * are created from a work item, in the kernel's own context.
+ */
+#include <linux/err.h>
+#include <linux/perf_event.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "nsgp.h"
+
+/**
+ * struct nsgp_counter - one kernel counter of a GPU
+ * @node: entry of the GPU's counter list while live
+ * @gpu: the GPU, referenced
+ * @config: perf config
+ * @users: groups holding it (under nsgp_lock)
+ * @event: the kernel perf event; NULL once released by an unbind
+ *	(under nsgp_lock and the GPU's sem for write)
+ */
+struct nsgp_counter {
+	struct list_head node;
+	struct nsgp_gpu *gpu;
+	u64 config;
+	unsigned int users;
+	struct perf_event *event;
+};
+
+struct nsgp_create_work {
+	struct work_struct work;
+	struct perf_event_attr *attr;
+	int cpu;
+	struct perf_event *event;
+};
+
+static void nsgp_create_fn(struct work_struct *work)
+{
+	struct nsgp_create_work *cw =
+		container_of(work, struct nsgp_create_work, work);
+
+	cw->event = perf_event_create_kernel_counter(cw->attr, cw->cpu, NULL,
+						     NULL, NULL);
+}
+
+/**
+ * nsgp_kernel_counter_create() - create a CPU-wide kernel perf event
+ * @attr: its attributes
+ * @cpu: its CPU
+ *
+ * Runs perf_event_create_kernel_counter() in a work item and waits for it,
+ * so that perf sees the kernel's credentials and not the caller's.
+ * The caller must not hold a lock the work item's perf code may need.
+ *
+ * Return: the event or an ERR_PTR() (the PMU's event_init error).
+ */
+struct perf_event *nsgp_kernel_counter_create(struct perf_event_attr *attr,
+					      int cpu)
+{
+	struct nsgp_create_work cw = { .attr = attr, .cpu = cpu };
+
+	INIT_WORK_ONSTACK(&cw.work, nsgp_create_fn);
+	queue_work(system_unbound_wq, &cw.work);
+	flush_work(&cw.work);
+	destroy_work_on_stack(&cw.work);
+	return cw.event;
+}
+
+/**
+ * nsgp_counter_get() - a reference on the GPU's counter for a config
+ * @gpu: the GPU
+ * @generation: generation of the group that wants it
+ * @config: perf config
+ *
+ * Opens the kernel counter if no group uses this config yet.
+ *
+ * Return: the counter, or an ERR_PTR(): -ENODEV if the GPU is unbound or
+ * no longer in @generation, the PMU's error for a config it rejects
+ * (-ENOENT, -EINVAL, ...), -ENOMEM.
+ */
+struct nsgp_counter *nsgp_counter_get(struct nsgp_gpu *gpu, u64 generation,
+				      u64 config)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.config = config,
+	};
+	struct perf_event *event;
+	struct nsgp_counter *ctr;
+	int cpu;
+
+	mutex_lock(&nsgp_lock);
+	if (!gpu->pmu_ok || gpu->generation != generation) {
+		ctr = ERR_PTR(-ENODEV);
+		goto out;
+	}
+	list_for_each_entry(ctr, &gpu->counters, node) {
+		if (ctr->config == config) {
+			ctr->users++;
+			goto out;
+		}
+	}
+
+	ctr = kzalloc(sizeof(*ctr), GFP_KERNEL);
+	if (!ctr) {
+		ctr = ERR_PTR(-ENOMEM);
+		goto out;
+	}
+	cpu = nsgp_gpu_pmu_cpu_locked(gpu);
+	if (cpu < 0) {
+		kfree(ctr);
+		ctr = ERR_PTR(cpu);
+		goto out;
+	}
+	attr.type = gpu->pmu_type;
+	/*
+	 * The work item takes no nsgp lock; the driver cannot unbind (and
+	 * unregister the PMU) meanwhile: its notifier waits for nsgp_lock.
+	 */
+	event = nsgp_kernel_counter_create(&attr, cpu);
+	if (IS_ERR(event)) {
+		kfree(ctr);
+		ctr = ERR_CAST(event);
+		goto out;
+	}
+	ctr->gpu = gpu;
+	kref_get(&gpu->ref);
+	ctr->config = config;
+	ctr->users = 1;
+	ctr->event = event;
+	list_add_tail(&ctr->node, &gpu->counters);
+out:
+	mutex_unlock(&nsgp_lock);
+	return ctr;
+}
+
+/**
+ * nsgp_counter_put() - drop a group's reference on a counter
+ * @ctr: the counter
+ *
+ * The last reference releases the kernel event now (no linger).
+ */
+void nsgp_counter_put(struct nsgp_counter *ctr)
+{
+	struct nsgp_gpu *gpu = ctr->gpu;
+
+	mutex_lock(&nsgp_lock);
+	if (--ctr->users) {
+		mutex_unlock(&nsgp_lock);
+		return;
+	}
+	/* Unless an unbind released it already, it is still listed. */
+	if (ctr->event) {
+		list_del(&ctr->node);
+		perf_event_release_kernel(ctr->event);
+	}
+	mutex_unlock(&nsgp_lock);
+	kfree(ctr);
+	nsgp_gpu_put(gpu);
+}
+
+/**
+ * nsgp_counter_read() - the raw count of a counter
+ * @ctr: a counter of the caller's generation
+ *
+ * The caller holds the GPU's sem for read and checked that the GPU is
+ * still in the generation the counter was opened in, so the event is
+ * live.  May sleep (and up to 6.14 call the PMU's CPU).
+ *
+ * Return: the count.
+ */
+u64 nsgp_counter_read(struct nsgp_counter *ctr)
+{
+	u64 enabled, running;
+
+	if (WARN_ON_ONCE(!ctr->event))
+		return 0;
+	return perf_event_read_value(ctr->event, &enabled, &running);
+}
+
+/**
+ * nsgp_counters_release_gpu_locked() - release every counter of a GPU
+ * @gpu: the GPU, whose driver is about to unbind
+ *
+ * Called with nsgp_lock and the GPU's sem held for write.  The counters
+ * stay allocated while groups hold them, with no event.
+ */
+void nsgp_counters_release_gpu_locked(struct nsgp_gpu *gpu)
+{
+	struct nsgp_counter *ctr, *tmp;
+
+	lockdep_assert_held(&nsgp_lock);
+	list_for_each_entry_safe(ctr, tmp, &gpu->counters, node) {
+		list_del_init(&ctr->node);
+		perf_event_release_kernel(ctr->event);
+		ctr->event = NULL;
+	}
+}

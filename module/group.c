@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Counter groups: the file descriptors NSGPUPERF_IOC_OPEN_GROUP returns.
+ *
+ * A group holds references on shared kernel counters (counter.c) and gives
+ * each of its events perf's semantics for one session: the value counts
+ * from 0 while the group is enabled, from its open, reset or addition on.
+ * Because the kernel counter is shared and never stops, each event keeps
+ * the raw count at which the group last started counting it (@base) and
+ * what it counted before its last disable (@count).  Times are kept with
+ * ktime; the kernel counters are never multiplexed, so the time running
+ * equals the time enabled.
+ *
+ * read() returns what perf's read() of a group leader returns for the same
+ * read_format.  A group whose GPU driver unbound since it was opened fails
+ * reads and ioctls that need its counters with -ENODEV, forever.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/atomic.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/perf_event.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include "nsgp.h"
+
+#define NSGP_READ_FORMATS	(PERF_FORMAT_GROUP |			\
+				 PERF_FORMAT_TOTAL_TIME_ENABLED |	\
+				 PERF_FORMAT_TOTAL_TIME_RUNNING |	\
+				 PERF_FORMAT_ID)
+
+/* Event ids, unique for the module's lifetime (0 is never an id). */
+static atomic64_t nsgp_next_event_id = ATOMIC64_INIT(0);
+
+struct nsgp_group_event {
+	struct nsgp_counter *ctr;
+	u64 id;
+	u64 base;
+	u64 count;
+	u64 raw;	/* scratch: last raw count read */
+};
+
+/**
+ * struct nsgp_group - a counter group
+ * @lock: serialises reads and ioctls of the group
+ * @session: the session it was opened through, referenced
+ * @gpu: its GPU, referenced
+ * @charge: its count in the per-cgroup group limit
+ * @generation: the GPU's generation at open
+ * @read_format: PERF_FORMAT_* of read()
+ * @enabled: counting
+ * @time_enabled: ns enabled before @enabled_at
+ * @enabled_at: ktime (ns) of the last enable
+ * @nr: events in @ev
+ * @ev: the events, in the order added
+ * @buf: read() layout, built under @lock
+ */
+struct nsgp_group {
+	struct mutex lock;	/* see above */
+	struct nsgp_session *session;
+	struct nsgp_gpu *gpu;
+	struct nsgp_cg_charge *charge;
+	u64 generation;
+	u64 read_format;
+	bool enabled;
+	u64 time_enabled;
+	u64 enabled_at;
+	unsigned int nr;
+	struct nsgp_group_event ev[NSGPUPERF_MAX_GROUP_EVENTS];
+	u64 buf[3 + 2 * NSGPUPERF_MAX_GROUP_EVENTS];
+};
+
+/*
+ * Read the raw counts of events [@first, @last) into their ->raw, or just
+ * check that the group is alive if the range is empty.
+ */
+static int nsgp_group_read_raw(struct nsgp_group *g, unsigned int first,
+			       unsigned int last)
+{
+	unsigned int i;
+	int ret = 0;
+
+	down_read(&g->gpu->sem);
+	if (g->generation != g->gpu->generation)
+		ret = -ENODEV;
+	else
+		for (i = first; i < last; i++)
+			g->ev[i].raw = nsgp_counter_read(g->ev[i].ctr);
+	up_read(&g->gpu->sem);
+	return ret;
+}
+
+static int nsgp_group_enable(struct nsgp_group *g)
+{
+	unsigned int i;
+	int ret;
+
+	/* Raw counts are needed to start; a dead group fails either way. */
+	ret = nsgp_group_read_raw(g, 0, g->enabled ? 0 : g->nr);
+	if (ret || g->enabled)
+		return ret;
+	for (i = 0; i < g->nr; i++)
+		g->ev[i].base = g->ev[i].raw;
+	g->enabled_at = ktime_get_ns();
+	g->enabled = true;
+	return 0;
+}
+
+static int nsgp_group_disable(struct nsgp_group *g)
+{
+	unsigned int i;
+	int ret;
+
+	ret = nsgp_group_read_raw(g, 0, g->enabled ? g->nr : 0);
+	if (ret || !g->enabled)
+		return ret;
+	for (i = 0; i < g->nr; i++)
+		g->ev[i].count += g->ev[i].raw - g->ev[i].base;
+	g->time_enabled += ktime_get_ns() - g->enabled_at;
+	g->enabled = false;
+	return 0;
+}
+
+/* Like PERF_EVENT_IOC_RESET: the counts restart at 0, the times do not. */
+static int nsgp_group_reset(struct nsgp_group *g)
+{
+	unsigned int i;
+	int ret;
+
+	ret = nsgp_group_read_raw(g, 0, g->enabled ? g->nr : 0);
+	if (ret)
+		return ret;
+	for (i = 0; i < g->nr; i++) {
+		g->ev[i].count = 0;
+		if (g->enabled)
+			g->ev[i].base = g->ev[i].raw;
+	}
+	return 0;
+}
+
+/* Add an event; its count starts at 0. */
+static int nsgp_group_add(struct nsgp_group *g, u64 config, u64 *id)
+{
+	struct nsgp_group_event *e;
+	struct nsgp_counter *ctr;
+	int ret;
+
+	if (g->nr >= NSGPUPERF_MAX_GROUP_EVENTS)
+		return -E2BIG;
+	ctr = nsgp_counter_get(g->gpu, g->generation, config);
+	if (IS_ERR(ctr))
+		return PTR_ERR(ctr);
+	e = &g->ev[g->nr];
+	memset(e, 0, sizeof(*e));
+	e->ctr = ctr;
+	if (g->enabled) {
+		ret = nsgp_group_read_raw(g, g->nr, g->nr + 1);
+		if (ret) {
+			nsgp_counter_put(ctr);
+			e->ctr = NULL;
+			return ret;
+		}
+		e->base = e->raw;
+	}
+	e->id = atomic64_inc_return(&nsgp_next_event_id);
+	*id = e->id;
+	g->nr++;
+	return 0;
+}
+
+static void nsgp_group_free(struct nsgp_group *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr; i++)
+		nsgp_counter_put(g->ev[i].ctr);
+	if (!IS_ERR_OR_NULL(g->charge))
+		nsgp_cg_uncharge(g->charge);
+	nsgp_gpu_put(g->gpu);
+	nsgp_session_put(g->session);
+	mutex_destroy(&g->lock);
+	kfree(g);
+}
+
+static int nsgp_group_release(struct inode *inode, struct file *file)
+{
+	nsgp_group_free(file->private_data);
+	return 0;
+}
+
+/* Size of the read() layout for the group's read_format. */
+static size_t nsgp_group_read_size(const struct nsgp_group *g)
+{
+	u64 fmt = g->read_format;
+	size_t words = 0;
+
+	if (fmt & PERF_FORMAT_TOTAL_TIME_ENABLED)
+		words++;
+	if (fmt & PERF_FORMAT_TOTAL_TIME_RUNNING)
+		words++;
+	if (fmt & PERF_FORMAT_GROUP)
+		words += 1 + g->nr * ((fmt & PERF_FORMAT_ID) ? 2 : 1);
+	else
+		words += 1 + !!(fmt & PERF_FORMAT_ID);
+	return words * sizeof(u64);
+}
+
+static u64 nsgp_group_value(const struct nsgp_group *g, unsigned int i)
+{
+	const struct nsgp_group_event *e = &g->ev[i];
+
+	return e->count + (g->enabled ? e->raw - e->base : 0);
+}
+
+/**
+ * nsgp_group_read() - read() on a group fd
+ * @file: the group file
+ * @ubuf: user buffer
+ * @count: its size
+ * @ppos: ignored, as perf does
+ *
+ * With PERF_FORMAT_GROUP:
+ * { u64 nr; [u64 time_enabled;] [u64 time_running;]
+ *   { u64 value; [u64 id;] } cntr[nr]; }
+ * without, the first event only, as perf reads a group leader (value and
+ * id 0 while the group has no event):
+ * { u64 value; [u64 time_enabled;] [u64 time_running;] [u64 id;] }
+ *
+ * Return: the layout's size, -ENOSPC if @count is smaller, -ENODEV if the
+ * GPU unbound since the group was opened, -EFAULT.
+ */
+static ssize_t nsgp_group_read(struct file *file, char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	struct nsgp_group *g = file->private_data;
+	u64 fmt = g->read_format, te, *p;
+	unsigned int i;
+	size_t size;
+	ssize_t ret;
+
+	mutex_lock(&g->lock);
+	size = nsgp_group_read_size(g);
+	if (count < size) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	/* Also when disabled: a dead group never reads again. */
+	ret = nsgp_group_read_raw(g, 0, g->enabled ? g->nr : 0);
+	if (ret)
+		goto out;
+
+	te = g->time_enabled;
+	if (g->enabled)
+		te += ktime_get_ns() - g->enabled_at;
+	p = g->buf;
+	if (fmt & PERF_FORMAT_GROUP) {
+		*p++ = g->nr;
+		if (fmt & PERF_FORMAT_TOTAL_TIME_ENABLED)
+			*p++ = te;
+		if (fmt & PERF_FORMAT_TOTAL_TIME_RUNNING)
+			*p++ = te;
+		for (i = 0; i < g->nr; i++) {
+			*p++ = nsgp_group_value(g, i);
+			if (fmt & PERF_FORMAT_ID)
+				*p++ = g->ev[i].id;
+		}
+	} else {
+		/* No event yet: value 0, id 0 (never an event's id). */
+		*p++ = g->nr ? nsgp_group_value(g, 0) : 0;
+		if (fmt & PERF_FORMAT_TOTAL_TIME_ENABLED)
+			*p++ = te;
+		if (fmt & PERF_FORMAT_TOTAL_TIME_RUNNING)
+			*p++ = te;
+		if (fmt & PERF_FORMAT_ID)
+			*p++ = g->nr ? g->ev[0].id : 0;
+	}
+	if (WARN_ON_ONCE((p - g->buf) * sizeof(u64) != size))
+		ret = -EIO;
+	else if (copy_to_user(ubuf, g->buf, size))
+		ret = -EFAULT;
+	else
+		ret = size;
+out:
+	mutex_unlock(&g->lock);
+	return ret;
+}
+
+static long nsgp_group_ioctl_add(struct nsgp_group *g, void __user *uarg)
+{
+	struct nsgpuperf_group_add a;
+	u32 usize;
+	int ret;
+
+	ret = nsgp_copy_struct_in(&a, sizeof(a), uarg, &usize);
+	if (ret)
+		return ret;
+	if (a.flags)
+		return -EINVAL;
+	if (!nsgp_session_device_counters(g->session))
+		return -EACCES;
+	mutex_lock(&g->lock);
+	ret = nsgp_group_add(g, a.config, &a.id);
+	mutex_unlock(&g->lock);
+	if (ret)
+		return ret;
+	/* The event stays in the group even if the id cannot be written. */
+	return nsgp_copy_struct_out(uarg, usize, &a, sizeof(a));
+}
+
+/*
+ * ioctls on a group fd.  ENABLE, DISABLE and RESET act on the whole group;
+ * their argument may be 0 or PERF_IOC_FLAG_GROUP, as a perf caller would
+ * pass for a leader.  Errors: -ENODEV if the GPU unbound since the group
+ * was opened, -EINVAL for another argument, -ENOTTY for another ioctl.
+ */
+static long nsgp_group_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct nsgp_group *g = file->private_data;
+	long ret;
+
+	switch (cmd) {
+	case NSGPUPERF_GROUP_IOC_ENABLE:
+	case NSGPUPERF_GROUP_IOC_DISABLE:
+	case NSGPUPERF_GROUP_IOC_RESET:
+		if (arg & ~(unsigned long)PERF_IOC_FLAG_GROUP)
+			return -EINVAL;
+		break;
+	default:
+		if ((cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) ==
+		    (NSGPUPERF_GROUP_IOC_ADD & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)))
+			return nsgp_group_ioctl_add(g, (void __user *)arg);
+		return -ENOTTY;
+	}
+
+	mutex_lock(&g->lock);
+	if (cmd == NSGPUPERF_GROUP_IOC_ENABLE)
+		ret = nsgp_group_enable(g);
+	else if (cmd == NSGPUPERF_GROUP_IOC_DISABLE)
+		ret = nsgp_group_disable(g);
+	else
+		ret = nsgp_group_reset(g);
+	mutex_unlock(&g->lock);
+	return ret;
+}
+
+static const struct file_operations nsgp_group_fops = {
+	.owner		= THIS_MODULE,
+	.release	= nsgp_group_release,
+	.read		= nsgp_group_read,
+	.unlocked_ioctl	= nsgp_group_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+/**
+ * nsgp_ioctl_open_group() - NSGPUPERF_IOC_OPEN_GROUP
+ * @s: the session
+ * @uarg: struct nsgpuperf_group_open
+ *
+ * Opens a group of @nr_events events on one GPU and returns its fd
+ * (O_RDONLY | O_CLOEXEC), also written to @fd; the event ids are written
+ * to @ids if it is not 0.  Duplicate configs are allowed: they share one
+ * kernel counter.  Unless NSGPUPERF_GROUP_DISABLED is given the group
+ * counts from now.
+ *
+ * Return: the fd, or -EINVAL (flag, reserved field, read_format), -E2BIG
+ * (too many events), -EACCES (host policy), -ENODEV (GPU not in scope or
+ * unbound), -EMFILE (cgroup group limit), the PMU's error for a config it
+ * rejects, -EFAULT, -ENOMEM.
+ */
+long nsgp_ioctl_open_group(struct nsgp_session *s, void __user *uarg)
+{
+	struct nsgpuperf_group_open o;
+	struct nsgp_group *g = NULL;
+	struct nsgp_gpu *gpu;
+	u64 *configs = NULL, *ids = NULL;
+	struct file *file;
+	unsigned int i;
+	u32 usize;
+	int fd, ret;
+
+	ret = nsgp_copy_struct_in(&o, sizeof(o), uarg, &usize);
+	if (ret)
+		return ret;
+	if ((o.flags & ~NSGPUPERF_GROUP_DISABLED) || o.reserved ||
+	    (o.read_format & ~(u64)NSGP_READ_FORMATS))
+		return -EINVAL;
+	if (o.nr_events > NSGPUPERF_MAX_GROUP_EVENTS)
+		return -E2BIG;
+	if (!o.read_format)
+		o.read_format = PERF_FORMAT_GROUP |
+				PERF_FORMAT_TOTAL_TIME_ENABLED;
+	if (!nsgp_session_device_counters(s))
+		return -EACCES;
+
+	gpu = nsgp_gpu_get(s, o.gpu_id);
+	if (IS_ERR(gpu))
+		return PTR_ERR(gpu);
+	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	if (!g) {
+		nsgp_gpu_put(gpu);
+		return -ENOMEM;
+	}
+	mutex_init(&g->lock);
+	g->gpu = gpu;
+	nsgp_session_get(s);
+	g->session = s;
+	g->read_format = o.read_format;
+	/* From here on, nsgp_group_free() undoes everything. */
+
+	ret = nsgp_gpu_generation(gpu, &g->generation);
+	if (ret)
+		goto err;
+	if (o.nr_events) {
+		configs = memdup_array_user(u64_to_user_ptr(o.configs),
+					    o.nr_events, sizeof(u64));
+		if (IS_ERR(configs)) {
+			ret = PTR_ERR(configs);
+			configs = NULL;
+			goto err;
+		}
+		ids = kcalloc(o.nr_events, sizeof(u64), GFP_KERNEL);
+		if (!ids) {
+			ret = -ENOMEM;
+			goto err;
+		}
+	}
+	g->charge = nsgp_cg_charge(s);
+	if (IS_ERR(g->charge)) {
+		ret = PTR_ERR(g->charge);
+		goto err;
+	}
+	for (i = 0; i < o.nr_events; i++) {
+		ret = nsgp_group_add(g, configs[i], &ids[i]);
+		if (ret)
+			goto err;
+	}
+	if (!(o.flags & NSGPUPERF_GROUP_DISABLED)) {
+		ret = nsgp_group_enable(g);
+		if (ret)
+			goto err;
+	}
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err;
+	}
+	file = anon_inode_getfile("[nsgpuperf-group]", &nsgp_group_fops, g,
+				  O_RDONLY | O_CLOEXEC);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		ret = PTR_ERR(file);
+		goto err;
+	}
+	/* g belongs to file now: fput() frees it. */
+	o.fd = fd;
+	ret = 0;
+	if (o.ids && o.nr_events &&
+	    copy_to_user(u64_to_user_ptr(o.ids), ids,
+			 o.nr_events * sizeof(u64)))
+		ret = -EFAULT;
+	if (!ret)
+		ret = nsgp_copy_struct_out(uarg, usize, &o, sizeof(o));
+	kfree(ids);
+	kfree(configs);
+	if (ret) {
+		fput(file);
+		put_unused_fd(fd);
+		return ret;
+	}
+	fd_install(fd, file);
+	return fd;
+
+err:
+	kfree(ids);
+	kfree(configs);
+	nsgp_group_free(g);
+	return ret;
+}

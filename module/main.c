@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nsgpuperf: GPU performance counters for processes in user namespaces.
+ *
+ * Module entry points, host policy parameters, the /dev/nsgpuperf misc
+ * device and its ioctl dispatch, and the helpers that copy the size-first
+ * argument structs of <linux/nsgpuperf.h> in and out.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/ioctl.h>
+#include <linux/kernel.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/uaccess.h>
+
+#include "nsgp.h"
+
+bool nsgp_device_counters = true;
+module_param_named(device_counters, nsgp_device_counters, bool, 0644);
+MODULE_PARM_DESC(device_counters,
+		 "Sessions opened from a non-initial user namespace may open device-wide GPU counter groups (default: Y; N makes NSGPUPERF_IOC_OPEN_GROUP fail with EACCES for them)");
+
+unsigned int nsgp_max_groups_per_cgroup = 64;
+module_param_named(max_groups_per_cgroup, nsgp_max_groups_per_cgroup, uint,
+		   0644);
+MODULE_PARM_DESC(max_groups_per_cgroup,
+		 "Most live counter groups the sessions of one cgroup may hold; more fail with EMFILE (default: 64; 0: no limit)");
+
+bool nsgp_cgroup_usage = true;
+module_param_named(cgroup_usage, nsgp_cgroup_usage, bool, 0644);
+MODULE_PARM_DESC(cgroup_usage,
+		 "Sessions may query the per-cgroup GPU usage of their own cgroup subtree (default: Y)");
+
+/* Largest argument struct size accepted from userspace. */
+#define NSGP_MAX_USIZE		PAGE_SIZE
+
+/**
+ * nsgp_copy_struct_in() - copy a size-first argument struct from userspace
+ * @dst: kernel struct
+ * @ksize: sizeof(*@dst); also the first published layout of the struct
+ * @uarg: user pointer to the struct, whose first __u32 is its size
+ * @usize: returns the size userspace gave
+ *
+ * An older (smaller) layout than @ksize does not exist yet, so anything
+ * smaller is rejected.  A larger one is accepted if the bytes beyond
+ * @ksize are zero.
+ *
+ * Return: 0, -EFAULT, -EINVAL (size too small) or -E2BIG (non-zero tail,
+ * or absurdly large size).
+ */
+int nsgp_copy_struct_in(void *dst, size_t ksize, const void __user *uarg,
+			u32 *usize)
+{
+	u32 size;
+
+	if (get_user(size, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (size < ksize)
+		return -EINVAL;
+	if (size > NSGP_MAX_USIZE)
+		return -E2BIG;
+	*usize = size;
+	return copy_struct_from_user(dst, ksize, uarg, size);
+}
+
+/**
+ * nsgp_copy_struct_out() - copy a struct back to userspace
+ * @uarg: user pointer
+ * @usize: size userspace gave (from nsgp_copy_struct_in())
+ * @src: kernel struct
+ * @ksize: its size
+ *
+ * Writes min(@usize, @ksize) bytes; the tail of a larger user struct was
+ * checked to be zero and stays so.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int nsgp_copy_struct_out(void __user *uarg, u32 usize, const void *src,
+			 size_t ksize)
+{
+	if (copy_to_user(uarg, src, min_t(size_t, usize, ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * nsgp_check_entry_size() - validate the entry size of an output array
+ * @count: number of entries the caller has room for
+ * @entry_size: size of one entry as the caller knows it
+ * @ksize: size of the kernel's entry struct (its first published layout)
+ *
+ * Return: 0, or -EINVAL if entries would be smaller than the first layout
+ * or larger than a page.
+ */
+int nsgp_check_entry_size(u32 count, u32 entry_size, size_t ksize)
+{
+	if (!count)
+		return 0;
+	if (entry_size < ksize || entry_size > NSGP_MAX_USIZE)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * nsgp_copy_array_out() - copy an array of entries to userspace
+ * @uptr: user address of the array
+ * @entry_size: size of one user entry (checked by nsgp_check_entry_size())
+ * @src: kernel entries
+ * @ksize: size of one kernel entry
+ * @n: entries to copy
+ *
+ * Each user entry gets min(@entry_size, @ksize) bytes and the rest zeroed.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int nsgp_copy_array_out(u64 uptr, u32 entry_size, const void *src,
+			size_t ksize, u32 n)
+{
+	size_t len = min_t(size_t, entry_size, ksize);
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		char __user *dst = u64_to_user_ptr(uptr + (u64)i * entry_size);
+
+		if (copy_to_user(dst, (const char *)src + i * ksize, len))
+			return -EFAULT;
+		if (entry_size > len && clear_user(dst + len, entry_size - len))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/**
+ * nsgp_ioctl_version() - NSGPUPERF_IOC_VERSION
+ * @s: the session
+ * @uarg: struct nsgpuperf_version
+ *
+ * Reports the ABI version, the features host policy gives this session
+ * and the id of the cgroup captured at open().
+ *
+ * Return: 0 or a common error.
+ */
+static long nsgp_ioctl_version(struct nsgp_session *s, void __user *uarg)
+{
+	struct nsgpuperf_version v;
+	u32 usize;
+	int ret;
+
+	ret = nsgp_copy_struct_in(&v, sizeof(v), uarg, &usize);
+	if (ret)
+		return ret;
+	v.abi_version = NSGPUPERF_ABI_VERSION;
+	v.features = 0;
+	if (nsgp_session_device_counters(s))
+		v.features |= NSGPUPERF_FEAT_DEVICE_COUNTERS;
+	if (READ_ONCE(nsgp_cgroup_usage))
+		v.features |= NSGPUPERF_FEAT_CGROUP_USAGE;
+	v.cgroup_id = s->cgroup_id;
+	return nsgp_copy_struct_out(uarg, usize, &v, sizeof(v));
+}
+
+/*
+ * An ioctl number without its size bits: a caller built against a newer
+ * header passes a larger struct, hence a different _IOC_SIZE; the struct's
+ * own size field is what counts.
+ */
+#define NSGP_IOC_BASE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
+static long nsgp_dev_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct nsgp_session *s = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (NSGP_IOC_BASE(cmd)) {
+	case NSGP_IOC_BASE(NSGPUPERF_IOC_VERSION):
+		return nsgp_ioctl_version(s, uarg);
+	case NSGP_IOC_BASE(NSGPUPERF_IOC_LIST_GPUS):
+		return nsgp_ioctl_list_gpus(s, uarg);
+	case NSGP_IOC_BASE(NSGPUPERF_IOC_LIST_EVENTS):
+		return nsgp_ioctl_list_events(s, uarg);
+	case NSGP_IOC_BASE(NSGPUPERF_IOC_OPEN_GROUP):
+		return nsgp_ioctl_open_group(s, uarg);
+	case NSGP_IOC_BASE(NSGPUPERF_IOC_CGROUP_USAGE):
+		return nsgp_ioctl_cgroup_usage(s, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int nsgp_dev_open(struct inode *inode, struct file *file)
+{
+	struct nsgp_session *s;
+	int ret;
+
+	ret = nsgp_access_check(file);
+	if (ret)
+		return ret;
+	s = nsgp_session_create();
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	file->private_data = s;
+	return 0;
+}
+
+static int nsgp_dev_release(struct inode *inode, struct file *file)
+{
+	nsgp_session_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations nsgp_dev_fops = {
+	.owner		= THIS_MODULE,
+	.open		= nsgp_dev_open,
+	.release	= nsgp_dev_release,
+	.unlocked_ioctl	= nsgp_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice nsgp_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "nsgpuperf",
+	.fops	= &nsgp_dev_fops,
+	.mode	= 0600,
+};
+
+static int __init nsgp_init(void)
+{
+	int ret;
+
+	ret = nsgp_gpu_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&nsgp_miscdev);
+	if (ret) {
+		nsgp_gpu_exit();
+		return ret;
+	}
+	return 0;
+}
+
+static void __exit nsgp_exit(void)
+{
+	misc_deregister(&nsgp_miscdev);
+	nsgp_gpu_exit();
+}
+
+module_init(nsgp_init);
+module_exit(nsgp_exit);
+
+MODULE_DESCRIPTION("GPU performance counters for processes in user namespaces");
+MODULE_AUTHOR("nsgpuperf developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nsgpuperf internals shared between the module's source files.
+ *
+ * Lock order (outer first):
+ *
+ *   device_lock(pci device)	held by the driver core around the PCI bus
+ *				notifier; taken by the init scan
+ *   nsgp_group.lock		one group's state (read/ioctl on a group fd)
+ *   nsgp_lock			GPU registry, per-GPU counter lists, counter
+ *				reference counts, creation/release of kernel
+ *				counters
+ *   nsgp_gpu.sem		read: a reader uses the kernel counters of a
+ *				GPU; write: the unbind path releases them
+ *   nsgp_cg_lock		per-cgroup group counts (leaf, never held
+ *				while taking another of these)
+ *
+ * Never take device_lock() while holding any of the others: the bus
+ * notifier runs with it held and takes nsgp_lock.
+ */
+#ifndef NSGP_H
+#define NSGP_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/types.h>
+#include <linux/bitops.h>
+
+#include <linux/nsgpuperf.h>
+
+/* GPU ids whose device-cgroup visibility a session remembers. */
+#define NSGP_SCOPE_GPUS		64
+/* Engine classes a usage reply holds. */
+#define NSGP_USAGE_CLASSES	8
+
+struct cgroup;
+struct drm_device;
+struct file;
+struct pci_dev;
+struct perf_event;
+struct perf_event_attr;
+struct user_namespace;
+
+/* Module parameters (host policy), main.c. */
+extern bool nsgp_device_counters;
+extern unsigned int nsgp_max_groups_per_cgroup;
+extern bool nsgp_cgroup_usage;
+
+/* main.c: user copies of the size-first argument structs. */
+int nsgp_copy_struct_in(void *dst, size_t ksize, const void __user *uarg,
+			u32 *usize);
+int nsgp_copy_struct_out(void __user *uarg, u32 usize, const void *src,
+			 size_t ksize);
+int nsgp_check_entry_size(u32 count, u32 entry_size, size_t ksize);
+int nsgp_copy_array_out(u64 uptr, u32 entry_size, const void *src,
+			size_t ksize, u32 n);
+
+/* access.c */
+int nsgp_access_check(struct file *file);
+
+/**
+ * struct nsgp_session - what an open /dev/nsgpuperf file captured at open()
+ * @ref: held by the file and by each group opened through it
+ * @user_ns: the opener's user namespace
+ * @init_userns: @user_ns is the initial user namespace
+ * @cgrp: the opener's cgroup (v2), referenced
+ * @cgroup_id: cgroup_id(@cgrp)
+ * @scope_known: GPU ids whose visibility is decided (cgroup.c)
+ * @scope_visible: ... and visible
+ * @usage_lock: serializes the session's usage calls, protects @usage
+ * @usage: per-GPU running usage sums (cgroup.c)
+ */
+struct nsgp_session {
+	struct kref ref;
+	struct user_namespace *user_ns;
+	bool init_userns;
+	struct cgroup *cgrp;
+	u64 cgroup_id;
+	unsigned long scope_known[BITS_TO_LONGS(NSGP_SCOPE_GPUS)];
+	unsigned long scope_visible[BITS_TO_LONGS(NSGP_SCOPE_GPUS)];
+	struct mutex usage_lock;
+	struct list_head usage;
+};
+
+struct nsgp_cg_charge;
+
+/* session.c */
+struct nsgp_session *nsgp_session_create(void);
+void nsgp_session_get(struct nsgp_session *s);
+void nsgp_session_put(struct nsgp_session *s);
+bool nsgp_session_device_counters(const struct nsgp_session *s);
+struct nsgp_cg_charge *nsgp_cg_charge(struct nsgp_session *s);
+void nsgp_cg_uncharge(struct nsgp_cg_charge *c);
+
+/**
+ * struct nsgp_gpu - one GPU (a PCI device bound to i915 or xe at some time)
+ * @ref: held by the registry while listed, by each group and counter
+ * @node: entry of the registry list
+ * @id: stable for the module's lifetime
+ * @pdev: the PCI device, referenced
+ * @pci_addr: pci_name(@pdev)
+ * @sem: see the lock order above
+ * @generation: bumped (under nsgp_lock and @sem for write) at each unbind;
+ *	groups opened in an older generation read -ENODEV forever
+ * @listed: shown to sessions (see gpu.c)
+ * @driver_bound: the GPU driver is bound
+ * @pmu_ok: ... and its PMU was found: counters can open
+ * @pmu_type: perf type of the PMU, valid if @pmu_ok
+ * @pmu_name: name of the PMU on the event_source bus, valid if @pmu_ok
+ * @driver: name of the bound driver
+ * @render_minor: DRM render minor or -1
+ * @card_minor: DRM primary minor or -1
+ * @drm: the DRM device of the GPU while bound, referenced (drm_dev_get)
+ * @events: events of the PMU read from sysfs at bind
+ * @nr_events: entries in @events
+ * @counters: live struct nsgp_counter of the GPU
+ *
+ * All fields but @ref, @id, @pdev and @pci_addr are protected by nsgp_lock.
+ */
+struct nsgp_gpu {
+	struct kref ref;
+	struct list_head node;
+	u32 id;
+	struct pci_dev *pdev;
+	char pci_addr[NSGPUPERF_PCI_ADDR_LEN];
+	struct rw_semaphore sem;
+	u64 generation;
+	bool listed;
+	bool driver_bound;
+	bool pmu_ok;
+	u32 pmu_type;
+	char pmu_name[NSGPUPERF_NAME_LEN];
+	char driver[NSGPUPERF_DRIVER_LEN];
+	int render_minor;
+	int card_minor;
+	struct drm_device *drm;
+	struct nsgpuperf_event_info *events;
+	unsigned int nr_events;
+	struct list_head counters;
+};
+
+/* gpu.c */
+extern struct mutex nsgp_lock;
+int nsgp_gpu_init(void);
+void nsgp_gpu_exit(void);
+struct nsgp_gpu *nsgp_gpu_get(struct nsgp_session *s, u32 id);
+void nsgp_gpu_put(struct nsgp_gpu *gpu);
+int nsgp_gpu_generation(struct nsgp_gpu *gpu, u64 *gen);
+int nsgp_gpu_pmu_cpu_locked(struct nsgp_gpu *gpu);
+long nsgp_ioctl_list_gpus(struct nsgp_session *s, void __user *uarg);
+long nsgp_ioctl_list_events(struct nsgp_session *s, void __user *uarg);
+
+/* cgroup.c: the one place that decides which GPUs a session sees. */
+bool nsgp_session_sees_gpu(struct nsgp_session *s, const struct nsgp_gpu *gpu);
+long nsgp_ioctl_cgroup_usage(struct nsgp_session *s, void __user *uarg);
+void nsgp_session_usage_free(struct nsgp_session *s);
+/* gpu.c: decide, in the opener's context, which present GPUs it sees. */
+void nsgp_gpus_scope_snapshot(struct nsgp_session *s);
+
+/* counter.c */
+struct nsgp_counter;
+struct perf_event *nsgp_kernel_counter_create(struct perf_event_attr *attr,
+					      int cpu);
+struct nsgp_counter *nsgp_counter_get(struct nsgp_gpu *gpu, u64 generation,
+				      u64 config);
+void nsgp_counter_put(struct nsgp_counter *ctr);
+u64 nsgp_counter_read(struct nsgp_counter *ctr);
+void nsgp_counters_release_gpu_locked(struct nsgp_gpu *gpu);
+
+/* group.c */
+long nsgp_ioctl_open_group(struct nsgp_session *s, void __user *uarg);
+
+#endif /* NSGP_H */
