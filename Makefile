@@ -8,6 +8,7 @@
 #                   through the module from an unprivileged user namespace
 #   make install    install the module for KVER (default: running kernel)
 #   make style      checkpatch --strict on the kernel sources
+#   make bench      read-cost and memory benchmark on every kernel (figures)
 #
 # Downloads (kernels, kselftest harness, checkpatch) live in
 # $NSGPUPERF_CACHE (default ~/.cache/nsgpuperf), never in the checkout.
@@ -35,6 +36,9 @@ check:
 
 demo:
 	scripts/demo.sh
+
+bench:
+	scripts/bench.sh
 
 install:
 	$(MAKE) -C module KDIR=$(KDIR) install
@@ -72,7 +76,7 @@ uapi-check:
 CHECKPATCH ?= $(NSGPUPERF_CACHE)/src/current/scripts/checkpatch.pl
 style:
 	perl $(CHECKPATCH) --strict --no-tree --show-types \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG \
+		--ignore FILE_PATH_CHANGES,LINUX_VERSION_CODE \
 		-f module/*.c module/*.h selftests/mock/*.c selftests/mock/*.h \
 		uapi/linux/nsgpuperf.h
 
@@ -81,4 +85,4 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf build
 
-.PHONY: all module userspace check demo install dkms-add dkms-install uapi-check style clean
+.PHONY: all module userspace check demo bench install dkms-add dkms-install uapi-check style clean

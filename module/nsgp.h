@@ -80,7 +80,7 @@ struct nsgp_session {
 	u64 cgroup_id;
 	unsigned long scope_known[BITS_TO_LONGS(NSGP_SCOPE_GPUS)];
 	unsigned long scope_visible[BITS_TO_LONGS(NSGP_SCOPE_GPUS)];
-	struct mutex usage_lock;
+	struct mutex usage_lock;	/* see @usage_lock above */
 	struct list_head usage;
 };
 

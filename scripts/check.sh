@@ -55,6 +55,16 @@ else
 	fail "uapi header checks"
 fi
 
+# Kernel style: checkpatch --strict (from Debian's linux-source) on every
+# kernel source and the uapi header.
+if make -s -C "$here" style CHECKPATCH="$srcdir/scripts/checkpatch.pl" >"$BUILD/style.log" 2>&1 &&
+	! grep -qE '^(WARNING|ERROR|CHECK)' "$BUILD/style.log"; then
+	pass "checkpatch --strict clean"
+else
+	grep -E -A3 '^(WARNING|ERROR|CHECK)' "$BUILD/style.log" | head -40
+	fail "checkpatch --strict"
+fi
+
 while read -r kver kdir vmlinuz modtree builder; do
 	out=$BUILD/$kver
 	t1=$(date +%s)

@@ -25,6 +25,7 @@
 #ifndef _UAPI_LINUX_NSGPUPERF_H
 #define _UAPI_LINUX_NSGPUPERF_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -56,9 +57,9 @@ struct nsgpuperf_version {
 };
 
 /* The session may open device-wide counter groups. */
-#define NSGPUPERF_FEAT_DEVICE_COUNTERS	(1ULL << 0)
+#define NSGPUPERF_FEAT_DEVICE_COUNTERS	_BITULL(0)
 /* The session may query per-cgroup usage. */
-#define NSGPUPERF_FEAT_CGROUP_USAGE	(1ULL << 1)
+#define NSGPUPERF_FEAT_CGROUP_USAGE	_BITULL(1)
 
 /**
  * struct nsgpuperf_gpu_info - one GPU in scope, element of a GPU list
@@ -85,7 +86,7 @@ struct nsgpuperf_gpu_info {
 };
 
 /* The GPU's driver is bound and its PMU registered: counters can open. */
-#define NSGPUPERF_GPU_BOUND		(1U << 0)
+#define NSGPUPERF_GPU_BOUND		_BITUL(0)
 
 /**
  * struct nsgpuperf_gpu_list - NSGPUPERF_IOC_LIST_GPUS
@@ -186,7 +187,7 @@ struct nsgpuperf_group_open {
 };
 
 /* Start disabled (like perf_event_attr.disabled); enable with the ioctl. */
-#define NSGPUPERF_GROUP_DISABLED	(1U << 0)
+#define NSGPUPERF_GROUP_DISABLED	_BITUL(0)
 
 /**
  * struct nsgpuperf_group_add - NSGPUPERF_GROUP_IOC_ADD, on a group fd
@@ -229,8 +230,8 @@ struct nsgpuperf_engine_usage {
 	char class_name[NSGPUPERF_CLASS_LEN];
 };
 
-#define NSGPUPERF_USAGE_HAS_BUSY	(1U << 0)
-#define NSGPUPERF_USAGE_HAS_CYCLES	(1U << 1)
+#define NSGPUPERF_USAGE_HAS_BUSY	_BITUL(0)
+#define NSGPUPERF_USAGE_HAS_CYCLES	_BITUL(1)
 
 /**
  * struct nsgpuperf_cgroup_usage - NSGPUPERF_IOC_CGROUP_USAGE
@@ -267,7 +268,7 @@ struct nsgpuperf_cgroup_usage {
  * Some clients in scope report no engine usage (i915 before 6.5 with GuC
  * submission): the sums are incomplete and must not be shown as zero.
  */
-#define NSGPUPERF_USAGE_STATUS_INCOMPLETE	(1U << 0)
+#define NSGPUPERF_USAGE_STATUS_INCOMPLETE	_BITUL(0)
 
 #define NSGPUPERF_IOC_MAGIC	0xB7
 
