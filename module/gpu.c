@@ -79,8 +79,8 @@ static struct pmu *nsgp_pmu_of(struct device *dev)
  * The attribute groups of a PMU device: those perf created it with, those
  * merged in after (pmu->attr_update) and the event_source bus's own.
  */
-static const struct attribute_group **nsgp_pmu_groups(struct device *dev,
-						      unsigned int i)
+static const struct attribute_group *const *nsgp_pmu_groups(struct device *dev,
+							    unsigned int i)
 {
 	struct pmu *pmu = nsgp_pmu_of(dev);
 
@@ -120,7 +120,7 @@ static bool nsgp_group_wanted(const struct attribute_group *grp,
 static struct device_attribute *nsgp_attr_next(struct nsgp_attr_iter *it)
 {
 	for (; it->list < 3; it->list++, it->grp = 0) {
-		const struct attribute_group **groups =
+		const struct attribute_group *const *groups =
 			nsgp_pmu_groups(it->dev, it->list);
 
 		for (; groups && groups[it->grp]; it->grp++, it->attr = 0) {

@@ -19,8 +19,8 @@ while read -r kver kdir vmlinuz modtree builder; do
 	art=$BUILD/bench/$kver
 	rm -rf "$art" && mkdir -p "$art/tests"
 	cp "$out"/art/*.ko "$art/"
-	cp "$BUILD/bench-bin/bench" "$art/tests/"
-	echo "bench ${NSGPUPERF_BENCH_ARGS:-}" >"$art/tests/suites"
+	cp "$BUILD/bench-bin/bench" "$BUILD/bench-bin/usage_bench" "$art/tests/"
+	printf 'bench %s\nusage_bench\n' "${NSGPUPERF_BENCH_ARGS:-}" >"$art/tests/suites"
 	NSGPUPERF_VM_TIMEOUT=1200 "$here/selftests/vm/run.sh" "$kver" "$vmlinuz" \
 		"$modtree" "$art" "$art/vm" 2>/dev/null || true
 	echo "== $kver"
