@@ -77,12 +77,20 @@ unmount_chroot() {
 		sort -r | while read -r m; do umount -l "$m" || true; done
 }
 
+# Host tools this script uses that a minimal bookworm may lack (bookworm
+# packages only: nothing from sid ever touches the host).
+host_tools() {
+	local missing=() t
+	for t in debootstrap:debootstrap xz:xz-utils depmod:kmod; do
+		command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
+	done
+	[ ${#missing[@]} -eq 0 ] && return
+	log "installing ${missing[*]} (host)"
+	quietly apt-get install -y -qq "${missing[@]}"
+}
+
 make_chroot() {
-	[ -f "$SID/chroot.done" ] && return
-	command -v debootstrap >/dev/null || {
-		log "installing debootstrap"
-		apt-get install -y -qq debootstrap </dev/null >&2
-	}
+	[ -f "$SID/chroot.done" ] && [ -x "$CHROOT/usr/bin/apt-get" ] && return
 	unmount_chroot
 	# A half-made chroot is not trusted: start over.
 	rm -rf --one-file-system "$CHROOT"
@@ -141,8 +149,8 @@ newest_kver() {
 		sed 's/^linux-headers-//' | sort -V | tail -n1
 }
 
-# Kbuild >= 6.14 runs scripts/checker-valid.sh before "make C=1/C=2" and,
-# when it is missing, only warns and skips sparse.  Debian's linux-kbuild
+# Newer Kbuild (7.x here, not 6.12) runs scripts/checker-valid.sh before
+# "make C=1/C=2" and, when it is missing, only warns and skips sparse.  Debian's linux-kbuild
 # does not ship it, so put in an equivalent: print 1 when the checker
 # ("$@") handles __typeof_unqual__, which the kernel headers use.
 fix_checker() {
@@ -250,6 +258,7 @@ cmd_ensure() {
 	: >"$SID/apt.log"
 	[ -f "$SID/current" ] && cached=$(cat "$SID/current")
 
+	host_tools
 	make_chroot
 	fix_devices
 	if update_lists && kver=$(newest_kver) && [ -n "$kver" ]; then
