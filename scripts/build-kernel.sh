@@ -46,7 +46,7 @@ sid)
 	;;
 esac
 
-if grep -E 'warning:|error:' "$out/build.log"; then
+if grep -E 'warning:|error:|C=2 specified' "$out/build.log"; then
 	echo "build-kernel.sh: $kver: warnings (W=1 / sparse C=2) - see above" >&2
 	exit 1
 fi

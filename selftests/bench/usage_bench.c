@@ -119,7 +119,7 @@ static int scan_usage(const char *pdev, const char *cgline, uint64_t *render,
 {
 	static uint64_t seen[1 << 16];
 	unsigned int nseen = 0, i;
-	char path[300], line[256];
+	char path[600], line[256];
 	struct dirent *p, *f;
 	DIR *proc, *fdi;
 	FILE *fp;
