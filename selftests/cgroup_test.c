@@ -142,6 +142,9 @@ static int stop_client(struct client *c)
 
 	if (c->pid <= 0)
 		return -1;
+	/* a byte, not EOF: clients forked later hold copies of this pipe */
+	if (write(c->go, "q", 1) != 1)
+		return -1;
 	close(c->go);
 	if (waitpid(c->pid, &st, 0) != c->pid)
 		return -1;

@@ -158,4 +158,30 @@ TEST_F(gpus, rmmod_refused_while_fds_open)
 	ASSERT_EQ(0, module_refcnt("mock_i915"));
 }
 
+TEST_F(gpus, counters_open_on_the_pmu_cpumask_cpu)
+{
+	uint64_t cfg = I915_PMU_INTERRUPTS;
+	struct group_read r;
+	int gpu, g;
+
+	/* i915 (<= 6.14) only accepts events on the CPU of its cpumask */
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, module_unload("mock_i915"));
+	ASSERT_EQ(0, module_load(MOCK_KO, "pmu_cpu=1"));
+	self->fd = nsgp_open(NULL);
+	ASSERT_GE(self->fd, 0);
+	gpu = nsgp_find_gpu(self->fd, GPU0_PCI, NULL);
+	ASSERT_GE(gpu, 0);
+	g = nsgp_open_group(self->fd, gpu, &cfg, 1, 0, 0, NULL);
+	ASSERT_GE(g, 0);
+	ASSERT_EQ(0, mock_ctl(GPU0_PCI, "add %llu 17", (unsigned long long)cfg));
+	ASSERT_EQ(3 * 8, read(g, &r, sizeof(r)));
+	ASSERT_EQ(17, r.values[0]);
+	close(g);
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, module_unload("mock_i915"));
+}
+
 TEST_HARNESS_MAIN

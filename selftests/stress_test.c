@@ -564,13 +564,29 @@ TEST_F_TIMEOUT(stress, many_readers_one_group_fd, 30 + 4 * SHARED_SECS)
 		EXPECT_GT(r->reads, 0) TH_LOG("%s", who);
 	}
 
-	/* nothing lost under contention: the first events counted every add */
+	/*
+	 * Never more than the driver added.  (An add that lands while perf
+	 * reschedules the CPU's events for a newly added counter is not
+	 * counted, by the mock as by i915: its start() re-reads "prev".)
+	 */
 	ASSERT_EQ((ssize_t)(2 + ARRAY_SIZE(cfg) + SHARED_ADDS) * 8,
 		  read(sh->fd, buf, sizeof(buf)));
 	ASSERT_EQ(ARRAY_SIZE(cfg) + SHARED_ADDS, buf[0]);
 	for (i = 0; i < ARRAY_SIZE(cfg); i++)
-		EXPECT_EQ(d.total[i], buf[2 + i]) TH_LOG("event %u (%#llx)", i,
+		EXPECT_LE(buf[2 + i], d.total[i]) TH_LOG("event %u (%#llx)", i,
 							 (unsigned long long)cfg[i]);
+	/* once the group is stable, every add counts exactly */
+	for (i = 0; i < ARRAY_SIZE(cfg); i++)
+		ASSERT_EQ(0, mock_ctl(GPU0_PCI, "add %llu %u",
+				      (unsigned long long)cfg[i], 1000 * (i + 1)));
+	{
+		uint64_t after[2 + NSGPUPERF_MAX_GROUP_EVENTS];
+
+		ASSERT_EQ((ssize_t)(2 + ARRAY_SIZE(cfg) + SHARED_ADDS) * 8,
+			  read(sh->fd, after, sizeof(after)));
+		for (i = 0; i < ARRAY_SIZE(cfg); i++)
+			EXPECT_EQ(1000 * (i + 1), after[2 + i] - buf[2 + i]);
+	}
 
 	close(sh->fd);
 	munmap(sh, sizeof(*sh) + sizeof(*child_rep));

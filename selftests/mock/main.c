@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mock_i915.ko: PCI driver "i915" for QEMU's edu device, one mock GPU
+ * (PMU, DRM device, debugfs controls) per bound device.  See mock_i915.h.
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/pci.h>
+#include <linux/rcupdate.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_managed.h>
+
+#include "mock_compat.h"
+#include "mock_i915.h"
+
+#define MOCK_PCI_VENDOR_ID	0x1234	/* QEMU */
+#define MOCK_PCI_DEVICE_ID	0x11e8	/* edu */
+
+static int pmu_cpu = -1;
+module_param(pmu_cpu, int, 0444);
+MODULE_PARM_DESC(pmu_cpu,
+		 "CPU of the PMU cpumask on kernels < 6.15 (default -1: first online CPU)");
+
+static struct dentry *mock_debugfs_root;
+
+/* ---- debugfs -------------------------------------------------------- */
+
+static ssize_t mock_control_write(struct file *f, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	struct mock_gpu *gpu = f->private_data;
+	char buf[128], cmd[8], *args, *arg2;
+	u64 config, val;
+	int ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	args = strim(buf);
+
+	/* "<cmd> <config> <value>" */
+	arg2 = strsep(&args, " \t");
+	if (!args || strscpy(cmd, arg2, sizeof(cmd)) < 0)
+		return -EINVAL;
+	args = skip_spaces(args);
+	arg2 = strsep(&args, " \t");
+	if (!args || kstrtou64(arg2, 0, &config))
+		return -EINVAL;
+	if (kstrtou64(skip_spaces(args), 0, &val))
+		return -EINVAL;
+
+	ret = mock_counter_command(gpu, cmd, config, val);
+	return ret ? ret : len;
+}
+
+static const struct file_operations mock_control_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= mock_control_write,
+	.llseek	= noop_llseek,
+};
+
+static int mock_live_events_get(void *data, u64 *val)
+{
+	*val = atomic_read(data);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(mock_live_events_fops, mock_live_events_get, NULL,
+			 "%llu\n");
+
+static int mock_guc_get(void *data, u64 *val)
+{
+	struct mock_gpu *gpu = data;
+
+	*val = READ_ONCE(gpu->guc);
+	return 0;
+}
+
+static int mock_guc_set(void *data, u64 val)
+{
+	struct mock_gpu *gpu = data;
+
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(gpu->guc, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(mock_guc_fops, mock_guc_get, mock_guc_set, "%llu\n");
+
+static void mock_debugfs_add(struct mock_gpu *gpu)
+{
+	struct dentry *dir;
+
+	dir = debugfs_create_dir(pci_name(gpu->pdev), mock_debugfs_root);
+	debugfs_create_file("control", 0200, dir, gpu, &mock_control_fops);
+	debugfs_create_file_unsafe("live_events", 0444, dir, &gpu->live_events,
+				   &mock_live_events_fops);
+	debugfs_create_file_unsafe("guc", 0644, dir, gpu, &mock_guc_fops);
+	gpu->debugfs = dir;
+}
+
+/* ---- PCI driver ----------------------------------------------------- */
+
+static void mock_gpu_release(struct drm_device *drm, void *data)
+{
+	mock_pmu_free(data);
+}
+
+static int mock_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct mock_gpu *gpu;
+	int ret;
+
+	gpu = devm_drm_dev_alloc(&pdev->dev, &mock_drm_driver, struct mock_gpu,
+				 drm);
+	if (IS_ERR(gpu))
+		return PTR_ERR(gpu);
+	gpu->pdev = pdev;
+	spin_lock_init(&gpu->lock);
+	atomic_set(&gpu->live_events, 0);
+	pci_set_drvdata(pdev, gpu);
+
+	ret = drmm_add_action_or_reset(&gpu->drm, mock_gpu_release, gpu);
+	if (ret)
+		return ret;
+
+	/* As i915: the PMU first, then the DRM device. */
+	ret = mock_pmu_register(gpu);
+	if (ret)
+		return ret;
+
+	ret = drm_dev_register(&gpu->drm, 0);
+	if (ret) {
+		mock_pmu_unregister(gpu);
+		return ret;
+	}
+
+	mock_debugfs_add(gpu);
+	return 0;
+}
+
+static void mock_remove(struct pci_dev *pdev)
+{
+	struct mock_gpu *gpu = pci_get_drvdata(pdev);
+
+	debugfs_remove_recursive(gpu->debugfs);
+	gpu->debugfs = NULL;
+	/* As i915_driver_unregister(): the PMU, then unplug the DRM device. */
+	mock_pmu_unregister(gpu);
+	drm_dev_unplug(&gpu->drm);
+}
+
+static const struct pci_device_id mock_pci_ids[] = {
+	{ PCI_DEVICE(MOCK_PCI_VENDOR_ID, MOCK_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, mock_pci_ids);
+
+static struct pci_driver mock_pci_driver = {
+	.name		= "i915",
+	.id_table	= mock_pci_ids,
+	.probe		= mock_probe,
+	.remove		= mock_remove,
+};
+
+static int __init mock_init(void)
+{
+	int ret;
+
+	ret = mock_pmu_init_cpumask(pmu_cpu);
+	if (ret)
+		return ret;
+
+	mock_debugfs_root = debugfs_create_dir("mock_i915", NULL);
+	debugfs_create_file_unsafe("live_events", 0444, mock_debugfs_root,
+				   &mock_live_events_total,
+				   &mock_live_events_fops);
+
+	ret = pci_register_driver(&mock_pci_driver);
+	if (ret)
+		debugfs_remove_recursive(mock_debugfs_root);
+	return ret;
+}
+
+static void __exit mock_exit(void)
+{
+	pci_unregister_driver(&mock_pci_driver);
+	debugfs_remove_recursive(mock_debugfs_root);
+	/* the struct pmu of each GPU is freed after a grace period */
+	rcu_barrier();
+}
+
+module_init(mock_init);
+module_exit(mock_exit);
+
+MODULE_DESCRIPTION("Mock i915 GPU (PMU, DRM fdinfo) for nsgpuperf selftests");
+MODULE_LICENSE("GPL");

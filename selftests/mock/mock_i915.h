@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mock_i915.ko: a mock Intel GPU that looks like i915 wherever nsgpuperf
+ * or intel_gpu_top can notice, for tests in QEMU.  It binds QEMU's "edu"
+ * PCI device as PCI driver "i915", and per device registers:
+ *
+ * - a perf PMU with i915's name rule ("i915" at 0000:00:02.0, else
+ *   "i915_<pci name, ':' -> '_'>"), config encoding, sysfs events/,
+ *   format/ and cpumask (up to 6.14), event_init checks and errnos, and
+ *   closed-on-unbind behaviour;
+ * - a DRM device named "i915" (card and render node) with i915's per-client
+ *   fdinfo usage stats;
+ * - debugfs controls to drive the counters and client busy time
+ *   (mock_i915_uapi.h).
+ *
+ * The counters are computed at read time from ktime: exact and
+ * deterministic, no sampling timer.
+ */
+#ifndef MOCK_I915_H
+#define MOCK_I915_H
+
+#include <linux/atomic.h>
+#include <linux/ktime.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include <drm/drm_device.h>
+
+#include "mock_i915_uapi.h"
+
+#define MOCK_NUM_SAMPLES	3	/* I915_SAMPLE_BUSY, _WAIT, _SEMA */
+#define MOCK_NUM_OTHERS		5	/* __I915_PMU_OTHER(0..4) */
+#define MOCK_NUM_COUNTERS	(MOCK_I915_NUM_ENGINES * MOCK_NUM_SAMPLES + \
+				 MOCK_NUM_OTHERS)
+
+struct mock_counter {
+	u64 base;	/* value at @since */
+	u64 rate;	/* advance per second */
+	ktime_t since;
+};
+
+struct mock_pmu;
+
+struct mock_gpu {
+	struct drm_device drm;
+	struct pci_dev *pdev;
+	struct mock_pmu *pmu;	/* freed after the last drm_dev_put */
+
+	spinlock_t lock;	/* counters, next_client_id */
+	struct mock_counter ctr[MOCK_NUM_COUNTERS];
+	u32 next_client_id;	/* i915's own client ids, before 6.5 */
+	bool guc;
+
+	atomic_t live_events;
+	struct dentry *debugfs;
+};
+
+static inline struct mock_gpu *to_mock_gpu(struct drm_device *drm)
+{
+	return container_of(drm, struct mock_gpu, drm);
+}
+
+/* pmu.c */
+extern atomic_t mock_live_events_total;
+int mock_pmu_init_cpumask(int cpu);
+int mock_pmu_register(struct mock_gpu *gpu);
+void mock_pmu_unregister(struct mock_gpu *gpu);
+void mock_pmu_free(struct mock_gpu *gpu);
+int mock_counter_index(u64 config);
+u64 mock_counter_read(struct mock_gpu *gpu, int idx);
+int mock_counter_command(struct mock_gpu *gpu, const char *cmd, u64 config,
+			 u64 val);
+
+/* drm.c */
+extern const struct drm_driver mock_drm_driver;
+
+#endif /* MOCK_I915_H */

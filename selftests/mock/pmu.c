@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The mock GPU's perf PMU, built to behave like i915_pmu.c of each kernel:
+ * same name rule, config encoding (include/uapi/drm/i915_drm.h), sysfs
+ * events/format/cpumask, event_init checks and errnos, per-event
+ * drm_dev reference, delta-since-start counting and the "closed" flag that
+ * freezes counts and refuses new events once the device unbinds.
+ *
+ * Counter values are computed when read: base + rate * (now - since).
+ */
+#include <linux/cpumask.h>
+#include <linux/device.h>
+#include <linux/math64.h>
+#include <linux/module.h>
+#include <linux/perf_event.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+
+#include <drm/drm_drv.h>
+#include <uapi/drm/i915_drm.h>
+
+#include "mock_compat.h"
+#include "mock_i915.h"
+
+struct mock_pmu {
+	struct pmu base;
+	struct mock_gpu *gpu;
+	bool closed;
+	char name[32];
+	struct rcu_head rcu;
+};
+
+atomic_t mock_live_events_total = ATOMIC_INIT(0);
+
+static const u8 mock_engine_class[] = MOCK_I915_ENGINE_CLASSES;
+static const u8 mock_engine_instance[] = MOCK_I915_ENGINE_INSTANCES;
+
+static_assert(ARRAY_SIZE(mock_engine_class) == MOCK_I915_NUM_ENGINES);
+static_assert(ARRAY_SIZE(mock_engine_instance) == MOCK_I915_NUM_ENGINES);
+
+/*
+ * The counter behind an i915 config, or i915's errno for it: an engine
+ * class/instance the GPU lacks is ENODEV, an unknown sample or other
+ * counter (any GT but 0 included: a single-GT device) is ENOENT.
+ */
+int mock_counter_index(u64 config)
+{
+	unsigned int class, instance, sample, i;
+
+	if (config < __I915_PMU_OTHER(0)) {
+		class = (config >> I915_PMU_CLASS_SHIFT) & 0xff;
+		instance = (config >> I915_PMU_SAMPLE_BITS) & 0xff;
+		sample = config & I915_PMU_SAMPLE_MASK;
+		for (i = 0; i < MOCK_I915_NUM_ENGINES; i++)
+			if (mock_engine_class[i] == class &&
+			    mock_engine_instance[i] == instance)
+				break;
+		if (i == MOCK_I915_NUM_ENGINES)
+			return -ENODEV;
+		if (sample > I915_SAMPLE_SEMA)
+			return -ENOENT;
+		return i * MOCK_NUM_SAMPLES + sample;
+	}
+	config -= __I915_PMU_OTHER(0);
+	if (config >= MOCK_NUM_OTHERS)
+		return -ENOENT;
+	return MOCK_I915_NUM_ENGINES * MOCK_NUM_SAMPLES + config;
+}
+
+static u64 mock_counter_value(const struct mock_counter *c, ktime_t now)
+{
+	if (!c->rate)
+		return c->base;
+	return c->base + mul_u64_u64_div_u64(c->rate,
+					     ktime_to_ns(ktime_sub(now, c->since)),
+					     NSEC_PER_SEC);
+}
+
+u64 mock_counter_read(struct mock_gpu *gpu, int idx)
+{
+	unsigned long flags;
+	u64 val;
+
+	spin_lock_irqsave(&gpu->lock, flags);
+	val = mock_counter_value(&gpu->ctr[idx], ktime_get());
+	spin_unlock_irqrestore(&gpu->lock, flags);
+	return val;
+}
+
+int mock_counter_command(struct mock_gpu *gpu, const char *cmd, u64 config,
+			 u64 val)
+{
+	int idx = mock_counter_index(config), ret = 0;
+	struct mock_counter *c;
+	unsigned long flags;
+	ktime_t now;
+	u64 cur;
+
+	if (idx < 0)
+		return -EINVAL;
+	c = &gpu->ctr[idx];
+	spin_lock_irqsave(&gpu->lock, flags);
+	now = ktime_get();
+	cur = mock_counter_value(c, now);
+	if (!strcmp(cmd, "set")) {
+		c->base = val;
+	} else if (!strcmp(cmd, "add")) {
+		c->base = cur + val;
+	} else if (!strcmp(cmd, "rate")) {
+		c->base = cur;
+		c->rate = val;
+	} else {
+		ret = -EINVAL;
+	}
+	if (!ret)
+		c->since = now;
+	spin_unlock_irqrestore(&gpu->lock, flags);
+	return ret;
+}
+
+/* ---- sysfs: events/, format/, cpumask, as i915 shows them ------------ */
+
+struct mock_event_attr {
+	struct device_attribute attr;
+	unsigned long config;
+};
+
+struct mock_str_attr {
+	struct device_attribute attr;
+	const char *str;
+};
+
+static ssize_t mock_event_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct mock_event_attr *ea = container_of(attr, struct mock_event_attr, attr);
+
+	return sysfs_emit(buf, "config=0x%lx\n", ea->config);
+}
+
+static ssize_t mock_str_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct mock_str_attr *sa = container_of(attr, struct mock_str_attr, attr);
+
+	return sysfs_emit(buf, "%s\n", sa->str);
+}
+
+#define MOCK_EVENT_ATTR(_name, _config)					\
+	(&((struct mock_event_attr[]) { {				\
+		.attr = { .attr = { .name = _name, .mode = 0444 },	\
+			  .show = mock_event_show },			\
+		.config = (_config),					\
+	} })[0].attr.attr)
+
+#define MOCK_STR_ATTR(_name, _str)					\
+	(&((struct mock_str_attr[]) { {					\
+		.attr = { .attr = { .name = _name, .mode = 0444 },	\
+			  .show = mock_str_show },			\
+		.str = (_str),						\
+	} })[0].attr.attr)
+
+/* an engine event and its unit: i915 names them <engine>-<sample> */
+#define MOCK_ENGINE_EVENT(_engine, _sname, _class, _instance, _sample)	\
+	MOCK_EVENT_ATTR(_engine "-" _sname,				\
+			__I915_PMU_ENGINE(_class, _instance, _sample))
+#define MOCK_ENGINE_UNIT(_engine, _sname)				\
+	MOCK_STR_ATTR(_engine "-" _sname ".unit", "ns")
+
+static struct attribute *mock_pmu_events_attrs[] = {
+	MOCK_EVENT_ATTR("actual-frequency", I915_PMU_ACTUAL_FREQUENCY),
+	MOCK_STR_ATTR("actual-frequency.unit", "M"),
+	MOCK_EVENT_ATTR("requested-frequency", I915_PMU_REQUESTED_FREQUENCY),
+	MOCK_STR_ATTR("requested-frequency.unit", "M"),
+	MOCK_EVENT_ATTR("interrupts", I915_PMU_INTERRUPTS),
+	MOCK_EVENT_ATTR("rc6-residency", I915_PMU_RC6_RESIDENCY),
+	MOCK_STR_ATTR("rc6-residency.unit", "ns"),
+	MOCK_EVENT_ATTR("software-gt-awake-time", I915_PMU_SOFTWARE_GT_AWAKE_TIME),
+	MOCK_STR_ATTR("software-gt-awake-time.unit", "ns"),
+	MOCK_ENGINE_EVENT("rcs0", "busy", I915_ENGINE_CLASS_RENDER, 0, I915_SAMPLE_BUSY),
+	MOCK_ENGINE_UNIT("rcs0", "busy"),
+	MOCK_ENGINE_EVENT("rcs0", "sema", I915_ENGINE_CLASS_RENDER, 0, I915_SAMPLE_SEMA),
+	MOCK_ENGINE_UNIT("rcs0", "sema"),
+	MOCK_ENGINE_EVENT("rcs0", "wait", I915_ENGINE_CLASS_RENDER, 0, I915_SAMPLE_WAIT),
+	MOCK_ENGINE_UNIT("rcs0", "wait"),
+	MOCK_ENGINE_EVENT("bcs0", "busy", I915_ENGINE_CLASS_COPY, 0, I915_SAMPLE_BUSY),
+	MOCK_ENGINE_UNIT("bcs0", "busy"),
+	MOCK_ENGINE_EVENT("bcs0", "sema", I915_ENGINE_CLASS_COPY, 0, I915_SAMPLE_SEMA),
+	MOCK_ENGINE_UNIT("bcs0", "sema"),
+	MOCK_ENGINE_EVENT("bcs0", "wait", I915_ENGINE_CLASS_COPY, 0, I915_SAMPLE_WAIT),
+	MOCK_ENGINE_UNIT("bcs0", "wait"),
+	MOCK_ENGINE_EVENT("vcs0", "busy", I915_ENGINE_CLASS_VIDEO, 0, I915_SAMPLE_BUSY),
+	MOCK_ENGINE_UNIT("vcs0", "busy"),
+	MOCK_ENGINE_EVENT("vcs0", "sema", I915_ENGINE_CLASS_VIDEO, 0, I915_SAMPLE_SEMA),
+	MOCK_ENGINE_UNIT("vcs0", "sema"),
+	MOCK_ENGINE_EVENT("vcs0", "wait", I915_ENGINE_CLASS_VIDEO, 0, I915_SAMPLE_WAIT),
+	MOCK_ENGINE_UNIT("vcs0", "wait"),
+	MOCK_ENGINE_EVENT("vcs1", "busy", I915_ENGINE_CLASS_VIDEO, 1, I915_SAMPLE_BUSY),
+	MOCK_ENGINE_UNIT("vcs1", "busy"),
+	MOCK_ENGINE_EVENT("vcs1", "sema", I915_ENGINE_CLASS_VIDEO, 1, I915_SAMPLE_SEMA),
+	MOCK_ENGINE_UNIT("vcs1", "sema"),
+	MOCK_ENGINE_EVENT("vcs1", "wait", I915_ENGINE_CLASS_VIDEO, 1, I915_SAMPLE_WAIT),
+	MOCK_ENGINE_UNIT("vcs1", "wait"),
+	MOCK_ENGINE_EVENT("vecs0", "busy", I915_ENGINE_CLASS_VIDEO_ENHANCE, 0, I915_SAMPLE_BUSY),
+	MOCK_ENGINE_UNIT("vecs0", "busy"),
+	MOCK_ENGINE_EVENT("vecs0", "sema", I915_ENGINE_CLASS_VIDEO_ENHANCE, 0, I915_SAMPLE_SEMA),
+	MOCK_ENGINE_UNIT("vecs0", "sema"),
+	MOCK_ENGINE_EVENT("vecs0", "wait", I915_ENGINE_CLASS_VIDEO_ENHANCE, 0, I915_SAMPLE_WAIT),
+	MOCK_ENGINE_UNIT("vecs0", "wait"),
+	NULL,
+};
+
+static const struct attribute_group mock_pmu_events_group = {
+	.name = "events",
+	.attrs = mock_pmu_events_attrs,
+};
+
+static struct attribute *mock_pmu_format_attrs[] = {
+	MOCK_STR_ATTR("i915_eventid", "config:0-20"),
+	NULL,
+};
+
+static const struct attribute_group mock_pmu_format_group = {
+	.name = "format",
+	.attrs = mock_pmu_format_attrs,
+};
+
+#ifndef MOCK_PMU_SYS_WIDE
+/* i915's cpumask: one CPU for every i915 PMU, chosen at load. */
+static cpumask_t mock_pmu_cpumask;
+
+static ssize_t cpumask_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return cpumap_print_to_pagebuf(true, buf, &mock_pmu_cpumask);
+}
+
+static DEVICE_ATTR_RO(cpumask);
+
+static struct attribute *mock_pmu_cpumask_attrs[] = {
+	&dev_attr_cpumask.attr,
+	NULL,
+};
+
+static const struct attribute_group mock_pmu_cpumask_group = {
+	.attrs = mock_pmu_cpumask_attrs,
+};
+#endif
+
+static const struct attribute_group *mock_pmu_attr_groups[] = {
+	&mock_pmu_format_group,
+	&mock_pmu_events_group,
+#ifndef MOCK_PMU_SYS_WIDE
+	&mock_pmu_cpumask_group,
+#endif
+	NULL,
+};
+
+/*
+ * pmu_cpu < 0: the first online CPU, as i915's CPU hotplug callback picks
+ * it.  (CPU hotplug migration is not mocked.)
+ */
+int mock_pmu_init_cpumask(int cpu)
+{
+	if (cpu < 0)
+		cpu = cpumask_first(cpu_online_mask);
+	if (cpu >= nr_cpu_ids || !cpu_online(cpu))
+		return -EINVAL;
+#ifndef MOCK_PMU_SYS_WIDE
+	cpumask_clear(&mock_pmu_cpumask);
+	cpumask_set_cpu(cpu, &mock_pmu_cpumask);
+#endif
+	return 0;
+}
+
+/* ---- perf callbacks ------------------------------------------------- */
+
+static struct mock_pmu *event_to_pmu(struct perf_event *event)
+{
+	return container_of(event->pmu, struct mock_pmu, base);
+}
+
+static void mock_pmu_event_destroy(struct perf_event *event)
+{
+	struct mock_gpu *gpu = event_to_pmu(event)->gpu;
+
+	WARN_ON(event->parent);
+	atomic_dec(&gpu->live_events);
+	atomic_dec(&mock_live_events_total);
+	drm_dev_put(&gpu->drm);
+}
+
+static int mock_pmu_event_init(struct perf_event *event)
+{
+	struct mock_pmu *pmu = event_to_pmu(event);
+	int idx;
+
+	if (READ_ONCE(pmu->closed))
+		return -ENODEV;
+
+	if (event->attr.type != event->pmu->type)
+		return -ENOENT;
+
+	/* unsupported modes and filters */
+	if (event->attr.sample_period)
+		return -EINVAL;
+
+	if (has_branch_stack(event))
+		return -EOPNOTSUPP;
+
+	if (event->cpu < 0)
+		return -EINVAL;
+
+#ifndef MOCK_PMU_SYS_WIDE
+	if (!cpumask_test_cpu(event->cpu, &mock_pmu_cpumask))
+		return -EINVAL;
+#endif
+
+	idx = mock_counter_index(event->attr.config);
+	if (idx < 0)
+		return idx;
+
+	if (!event->parent) {
+		drm_dev_get(&pmu->gpu->drm);
+		atomic_inc(&pmu->gpu->live_events);
+		atomic_inc(&mock_live_events_total);
+		event->destroy = mock_pmu_event_destroy;
+	}
+	return 0;
+}
+
+static u64 mock_pmu_event_value(struct perf_event *event)
+{
+	struct mock_pmu *pmu = event_to_pmu(event);
+
+	return mock_counter_read(pmu->gpu, mock_counter_index(event->attr.config));
+}
+
+static void mock_pmu_event_read(struct perf_event *event)
+{
+	struct hw_perf_event *hwc = &event->hw;
+	u64 prev, new;
+
+	if (READ_ONCE(event_to_pmu(event)->closed)) {
+		event->hw.state = PERF_HES_STOPPED;
+		return;
+	}
+
+	do {
+		prev = local64_read(&hwc->prev_count);
+		new = mock_pmu_event_value(event);
+	} while (local64_cmpxchg(&hwc->prev_count, prev, new) != prev);
+
+	local64_add(new - prev, &event->count);
+}
+
+static void mock_pmu_event_start(struct perf_event *event, int flags)
+{
+	if (READ_ONCE(event_to_pmu(event)->closed))
+		return;
+
+	/* Count from now: the delta since start is what a reader sees. */
+	local64_set(&event->hw.prev_count, mock_pmu_event_value(event));
+	event->hw.state = 0;
+}
+
+static void mock_pmu_event_stop(struct perf_event *event, int flags)
+{
+	if (!READ_ONCE(event_to_pmu(event)->closed) && (flags & PERF_EF_UPDATE))
+		mock_pmu_event_read(event);
+	event->hw.state = PERF_HES_STOPPED;
+}
+
+static int mock_pmu_event_add(struct perf_event *event, int flags)
+{
+	if (READ_ONCE(event_to_pmu(event)->closed))
+		return -ENODEV;
+
+	if (flags & PERF_EF_START)
+		mock_pmu_event_start(event, flags);
+
+	return 0;
+}
+
+static void mock_pmu_event_del(struct perf_event *event, int flags)
+{
+	mock_pmu_event_stop(event, PERF_EF_UPDATE);
+}
+
+static int mock_pmu_event_event_idx(struct perf_event *event)
+{
+	return 0;
+}
+
+/* i915's is_igp(): the integrated GPU sits at 0000:00:02.0. */
+static bool mock_is_igp(struct pci_dev *pdev)
+{
+	return pci_domain_nr(pdev->bus) == 0 && pdev->bus->number == 0 &&
+	       PCI_SLOT(pdev->devfn) == 2 && PCI_FUNC(pdev->devfn) == 0;
+}
+
+/* Called before drm_dev_register(), as i915 does. */
+int mock_pmu_register(struct mock_gpu *gpu)
+{
+	struct mock_pmu *pmu;
+	int ret;
+
+	pmu = kzalloc(sizeof(*pmu), GFP_KERNEL);
+	if (!pmu)
+		return -ENOMEM;
+	pmu->gpu = gpu;
+
+	if (mock_is_igp(gpu->pdev)) {
+		strscpy(pmu->name, "i915", sizeof(pmu->name));
+	} else {
+		/* tools/perf reserves colons as special */
+		snprintf(pmu->name, sizeof(pmu->name), "i915_%s",
+			 pci_name(gpu->pdev));
+		strreplace(pmu->name, ':', '_');
+	}
+
+	pmu->base.attr_groups	= mock_pmu_attr_groups;
+	pmu->base.module	= THIS_MODULE;
+	pmu->base.task_ctx_nr	= perf_invalid_context;
+#ifdef MOCK_PMU_SYS_WIDE
+	pmu->base.scope		= PERF_PMU_SCOPE_SYS_WIDE;
+#endif
+	pmu->base.event_init	= mock_pmu_event_init;
+	pmu->base.add		= mock_pmu_event_add;
+	pmu->base.del		= mock_pmu_event_del;
+	pmu->base.start		= mock_pmu_event_start;
+	pmu->base.stop		= mock_pmu_event_stop;
+	pmu->base.read		= mock_pmu_event_read;
+	pmu->base.event_idx	= mock_pmu_event_event_idx;
+
+	ret = perf_pmu_register(&pmu->base, pmu->name, -1);
+	if (ret) {
+		kfree(pmu);
+		return ret;
+	}
+	gpu->pmu = pmu;
+	return 0;
+}
+
+/*
+ * On unbind: mark closed (event_init fails, counts freeze), let running
+ * callbacks finish, unregister.  Live events keep the struct pmu and the
+ * counters alive through their drm_dev references.
+ */
+void mock_pmu_unregister(struct mock_gpu *gpu)
+{
+	struct mock_pmu *pmu = gpu->pmu;
+
+	if (!pmu)
+		return;
+	WRITE_ONCE(pmu->closed, true);
+	synchronize_rcu();
+	mock_perf_pmu_unregister(&pmu->base);
+}
+
+/*
+ * At the last drm_dev_put().  That is an event's ->destroy() when events
+ * outlived the unbind, and perf core still reads event->pmu after
+ * ->destroy() returns (module_put(event->pmu->module)): free after a grace
+ * period, not at once.
+ */
+void mock_pmu_free(struct mock_gpu *gpu)
+{
+	if (gpu->pmu)
+		kfree_rcu(gpu->pmu, rcu);
+	gpu->pmu = NULL;
+}
