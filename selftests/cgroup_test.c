@@ -18,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -367,6 +368,40 @@ TEST_F(cgroups, client_exit_and_unbind_during_usage_calls)
 	waitpid(spinner, NULL, 0);
 	u = get_usage(self->fd, self->gpu1);
 	ASSERT_EQ(0, u.err);
+}
+
+/* i915 before 6.5 prints no drm-engine-* lines with GuC submission */
+static bool guc_hides_usage(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major < 6 || (major == 6 && minor < 5);
+}
+
+TEST_F(cgroups, guc_mode_is_reported_incomplete_not_zero)
+{
+	struct client a;
+	struct usage u;
+
+	ASSERT_EQ(0, write_str("/sys/kernel/debug/mock_i915/" GPU0_PCI "/guc", "1"));
+	a = start_client(CG "/A", self->node0, 5000, 0);
+	ASSERT_GT(a.pid, 0);
+	u = usage_in(CG "/A", self->gpu0, 0);
+	write_str("/sys/kernel/debug/mock_i915/" GPU0_PCI "/guc", "0");
+	stop_client(&a);
+	ASSERT_EQ(0, u.err);
+	ASSERT_EQ(1, u.clients);
+	if (guc_hides_usage()) {
+		/* unavailable: flagged, never shown as a plain zero */
+		ASSERT_EQ(NSGPUPERF_USAGE_STATUS_INCOMPLETE, u.status);
+		ASSERT_EQ(0, u.classes);
+	} else {
+		ASSERT_EQ(0, u.status);
+		ASSERT_EQ(5000, u.render);
+	}
 }
 
 /* ---- device cgroup: v1 devices controller ---- */
