@@ -60,7 +60,7 @@ install_pkgs() {
 
 install_pkgs build-essential qemu-system-x86 busybox-static cpio kmod \
 	xz-utils zstd libdrm-dev pkg-config sparse dkms debootstrap \
-	libelf-dev bc bison flex python3 perl unifdef g++
+	libelf-dev bc bison flex python3 perl unifdef g++ gcc-multilib
 
 # Newest package whose name matches an extended regex, by version sort.
 newest_pkg() {

@@ -422,7 +422,6 @@ TEST_F(cgroups, v1_devices_rules_limit_gpus)
 	struct nsgpuperf_gpu_info g0;
 	char rule[64];
 	unsigned int maj, min;
-	FILE *f;
 	int st, ret;
 	pid_t pid;
 
@@ -431,10 +430,7 @@ TEST_F(cgroups, v1_devices_rules_limit_gpus)
 		ASSERT_EQ(0, errno);
 	mkdir(DEVCG "/ct", 0755);
 	ASSERT_GE(nsgp_find_gpu(self->fd, GPU0_PCI, &g0), 0);
-	f = fopen("/sys/class/misc/nsgpuperf/dev", "re");
-	ASSERT_NE(NULL, f);
-	ASSERT_EQ(2, fscanf(f, "%u:%u", &maj, &min));
-	fclose(f);
+	ASSERT_EQ(0, nsgp_devnum(&maj, &min));
 	ASSERT_EQ(0, write_str(DEVCG "/ct/devices.deny", "a"));
 	snprintf(rule, sizeof(rule), "c %u:%u rw", maj, min);
 	ASSERT_EQ(0, write_str(DEVCG "/ct/devices.allow", rule));
@@ -500,14 +496,10 @@ TEST_F(cgroups, v2_bpf_device_program_limits_gpus)
 	union bpf_attr attr;
 	unsigned int maj, min;
 	int prog, cgfd, st;
-	FILE *f;
 	pid_t pid;
 
 	ASSERT_GE(nsgp_find_gpu(self->fd, GPU0_PCI, &g0), 0);
-	f = fopen("/sys/class/misc/nsgpuperf/dev", "re");
-	ASSERT_NE(NULL, f);
-	ASSERT_EQ(2, fscanf(f, "%u:%u", &maj, &min));
-	fclose(f);
+	ASSERT_EQ(0, nsgp_devnum(&maj, &min));
 	prog = load_devcg_prog(maj, g0.render_minor);
 	ASSERT_GE(prog, 0);
 	cgfd = open(CG "/B", O_RDONLY | O_DIRECTORY);

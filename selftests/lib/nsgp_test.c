@@ -203,18 +203,26 @@ int nsgp_event_config(int fd, unsigned int gpu, const char *name,
 	return -ENOENT;
 }
 
-int nsgp_mknod(const char *path, uid_t uid, gid_t gid, mode_t mode)
+int nsgp_devnum(unsigned int *maj, unsigned int *min)
 {
-	unsigned int maj, min;
 	FILE *f = fopen("/sys/class/misc/nsgpuperf/dev", "re");
+	int ret = 0;
 
 	if (!f)
 		return -errno;
-	if (fscanf(f, "%u:%u", &maj, &min) != 2) {
-		fclose(f);
-		return -EINVAL;
-	}
+	if (fscanf(f, "%u:%u", maj, min) != 2)
+		ret = -EINVAL;
 	fclose(f);
+	return ret;
+}
+
+int nsgp_mknod(const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	unsigned int maj, min;
+	int ret = nsgp_devnum(&maj, &min);
+
+	if (ret)
+		return ret;
 	unlink(path);
 	if (mknod(path, S_IFCHR | 0600, makedev(maj, min)) ||
 	    chown(path, uid, gid) || chmod(path, mode))

@@ -63,6 +63,8 @@ int nsgp_open_group(int fd, unsigned int gpu, const uint64_t *configs,
 int nsgp_event_config(int fd, unsigned int gpu, const char *name,
 		      uint64_t *config, char *unit, size_t unit_len);
 
+/* major:minor of /dev/nsgpuperf; 0 or -errno. */
+int nsgp_devnum(unsigned int *maj, unsigned int *min);
 /* Make a character node for /dev/nsgpuperf at path; 0 or -errno. */
 int nsgp_mknod(const char *path, uid_t uid, gid_t gid, mode_t mode);
 
