@@ -26,7 +26,13 @@ ls -ln /tmp/ct-nsgpuperf
 echo "### container root (user namespace 0 -> 100000:65536, no host capabilities):"
 NSGPUPERF_DEV=/tmp/ct-nsgpuperf ./userns-exec "0 100000 65536" \
 	./nsgpuperf-sample -n 5 -s 1000
-echo "### a host user with its own user namespace (unshare -U -r) is refused:"
-NSGPUPERF_DEV=/tmp/ct-nsgpuperf ./userns-exec --self 1000 ./nsgpuperf-sample -n 1 ||
+echo "### a host user with its own user namespace (unshare -U -r) holds every"
+echo "### capability there, but the node's owner is not mapped in it: refused,"
+echo "### even on a node whose mode lets everyone open it:"
+cp -a /tmp/ct-nsgpuperf /tmp/ct-nsgpuperf-0666
+chmod 0666 /tmp/ct-nsgpuperf-0666
+NSGPUPERF_DEV=/tmp/ct-nsgpuperf-0666 ./userns-exec --self 1000 ./nsgpuperf-sample -n 1 ||
 	echo "(exit code $?)"
+echo "### the host log names the rule that failed:"
+dmesg | grep 'nsgpuperf: open denied' | tail -n 1
 echo "### demo done"
