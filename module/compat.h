@@ -16,6 +16,7 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mount.h>
+#include <linux/perf_event.h>
 #include <linux/rcupdate.h>
 #include <linux/version.h>
 
@@ -69,6 +70,23 @@ static inline bool nsgp_get_file_live(struct file *f)
 static inline bool nsgp_get_file_live(struct file *f)
 {
 	return atomic_long_inc_not_zero(&f->f_count);
+}
+#endif
+
+/*
+ * PERF_EV_CAP_READ_SCOPE (6.12, used by i915 from 6.15): the event reads
+ * locally on any CPU of its scope; before, a read from another CPU than the
+ * event's is a cross-CPU call.
+ */
+#ifdef PERF_EV_CAP_READ_SCOPE
+static inline bool nsgp_event_reads_anywhere(const struct perf_event *event)
+{
+	return event->event_caps & PERF_EV_CAP_READ_SCOPE;
+}
+#else
+static inline bool nsgp_event_reads_anywhere(const struct perf_event *event)
+{
+	return false;
 }
 #endif
 

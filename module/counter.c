@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "nsgp.h"
 
 /**
@@ -169,6 +170,21 @@ void nsgp_counter_put(struct nsgp_counter *ctr)
 	mutex_unlock(&nsgp_lock);
 	kfree(ctr);
 	nsgp_gpu_put(gpu);
+}
+
+/**
+ * nsgp_counter_read_cpu() - where reading a counter is cheapest
+ * @ctr: the counter
+ *
+ * Return: the CPU the event counts on when a read from another CPU costs a
+ * cross-CPU call (i915 up to 6.14: its own one-CPU cpumask), or -1 when
+ * any CPU reads it locally (PERF_PMU_SCOPE_SYS_WIDE, 6.15+).
+ */
+int nsgp_counter_read_cpu(struct nsgp_counter *ctr)
+{
+	if (!ctr->event || nsgp_event_reads_anywhere(ctr->event))
+		return -1;
+	return ctr->event->cpu;
 }
 
 /**

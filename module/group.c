@@ -22,6 +22,7 @@
 #include <linux/fs.h>
 #include <linux/perf_event.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
@@ -74,22 +75,47 @@ struct nsgp_group {
 	u64 buf[3 + 2 * NSGPUPERF_MAX_GROUP_EVENTS];
 };
 
+/* A range of a group's events to read, maybe on another CPU. */
+struct nsgp_read_range {
+	struct nsgp_group *g;
+	unsigned int first, last;
+};
+
+static int nsgp_group_read_range(void *arg)
+{
+	struct nsgp_read_range *r = arg;
+	unsigned int i;
+
+	for (i = r->first; i < r->last; i++)
+		r->g->ev[i].raw = nsgp_counter_read(r->g->ev[i].ctr);
+	return 0;
+}
+
 /*
  * Read the raw counts of events [@first, @last) into their ->raw, or just
  * check that the group is alive if the range is empty.
+ *
+ * Where each read from another CPU would be a cross-CPU call (i915 up to
+ * 6.14), the whole range is read by one work item on the events' CPU
+ * instead: one context switch rather than one IPI per event.
  */
 static int nsgp_group_read_raw(struct nsgp_group *g, unsigned int first,
 			       unsigned int last)
 {
-	unsigned int i;
-	int ret = 0;
+	struct nsgp_read_range r = { g, first, last };
+	int cpu, ret = 0;
 
 	down_read(&g->gpu->sem);
-	if (g->generation != g->gpu->generation)
+	if (g->generation != g->gpu->generation) {
 		ret = -ENODEV;
-	else
-		for (i = first; i < last; i++)
-			g->ev[i].raw = nsgp_counter_read(g->ev[i].ctr);
+	} else if (last - first > 1 &&
+		   (cpu = nsgp_counter_read_cpu(g->ev[first].ctr)) >= 0 &&
+		   cpu != raw_smp_processor_id()) {
+		if (smp_call_on_cpu(cpu, nsgp_group_read_range, &r, false))
+			nsgp_group_read_range(&r);	/* CPU went offline */
+	} else {
+		nsgp_group_read_range(&r);
+	}
 	up_read(&g->gpu->sem);
 	return ret;
 }
