@@ -103,21 +103,20 @@ static int nsgp_group_read_raw(struct nsgp_group *g, unsigned int first,
 			       unsigned int last)
 {
 	struct nsgp_read_range r = { g, first, last };
-	int cpu, ret = 0;
+	int cpu = -1;
 
 	down_read(&g->gpu->sem);
 	if (g->generation != g->gpu->generation) {
-		ret = -ENODEV;
-	} else if (last - first > 1 &&
-		   (cpu = nsgp_counter_read_cpu(g->ev[first].ctr)) >= 0 &&
-		   cpu != raw_smp_processor_id()) {
-		if (smp_call_on_cpu(cpu, nsgp_group_read_range, &r, false))
-			nsgp_group_read_range(&r);	/* CPU went offline */
-	} else {
-		nsgp_group_read_range(&r);
+		up_read(&g->gpu->sem);
+		return -ENODEV;
 	}
+	if (last - first > 1)
+		cpu = nsgp_counter_read_cpu(g->ev[first].ctr);
+	if (cpu < 0 || cpu == raw_smp_processor_id() ||
+	    smp_call_on_cpu(cpu, nsgp_group_read_range, &r, false))
+		nsgp_group_read_range(&r);	/* here, or its CPU went offline */
 	up_read(&g->gpu->sem);
-	return ret;
+	return 0;
 }
 
 static int nsgp_group_enable(struct nsgp_group *g)
