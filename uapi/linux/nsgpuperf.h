@@ -169,10 +169,12 @@ struct nsgpuperf_event_list {
  * perf's read() of a group leader with the same read_format, values counted
  * since the group was enabled (like perf, they start at 0).
  *
- * Errors: ENODEV GPU not in scope or unbound; ENOENT/EINVAL a config the
- * PMU rejects (as perf_event_open would); E2BIG too many events; EACCES
- * host policy does not give device-wide counters to this namespace;
- * EMFILE the session's cgroup holds the most groups host policy allows.
+ * Errors: ENODEV GPU not in scope or unbound; for a config the PMU
+ * rejects, the errno perf_event_open() would give (i915: ENOENT for an
+ * unknown counter, ENODEV for an engine the GPU lacks); E2BIG too many
+ * events; EACCES host policy does not give device-wide counters to this
+ * namespace; EMFILE the session's cgroup holds the most groups host policy
+ * allows.
  */
 struct nsgpuperf_group_open {
 	__u32 size;
