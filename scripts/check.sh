@@ -5,6 +5,10 @@
 # the matrix (W=1, sparse), run the host-side checks and the VM suites on
 # each kernel, and end with one line "N passed, N failed" (a skipped test
 # is not a pass).
+#
+# Environment: NSGPUPERF_KERNELS (series, default "6.1 6.12 7"),
+# NSGPUPERF_SUITES (VM suites, default all), NSGPUPERF_DKMS=0 (skip the
+# DKMS build, counted as skipped; for parallel developer runs).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,20 +26,37 @@ finish() {
 }
 
 # DKMS from this checkout, as an admin would do it (make dkms-add).
+# The kernel tree is the headers unpacked in the cache (--kernelsourcedir).
 dkms_build() {
 	local ver
 	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$here/dkms.conf")
 	make -s -C "$here" dkms-add &&
-		dkms build -m nsgpuperf -v "$ver" -k "$1" &&
+		dkms build -m nsgpuperf -v "$ver" -k "$1" --kernelsourcedir "$2" &&
 		dkms remove -m nsgpuperf -v "$ver" --all
 }
 
+# Kernel packages installed on this machine (what it can boot), to prove
+# that testing never changed them.
+kernel_packages() {
+	dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' \
+		'linux-image-*' 'linux-headers-*' 2>/dev/null | grep '^ii' | sort
+}
+
 t0=$(date +%s)
+kernels_before=$(kernel_packages)
 if ! "$here/scripts/deps.sh"; then
 	fail "dependencies (scripts/deps.sh)"
 	finish
 fi
 echo "# deps ready in $(($(date +%s) - t0)) s"
+kernels_after=$(kernel_packages)
+if [ "$kernels_before" = "$kernels_after" ] &&
+	! grep -q ' /lib/modules/\| /usr/src/' <(awk '$5 == "host"' "$BUILD/matrix"); then
+	pass "no kernel image or headers package installed; host kernels built from the cache"
+else
+	diff <(echo "$kernels_before") <(echo "$kernels_after")
+	fail "the machine's kernel packages changed, or a kernel tree outside the cache is used"
+fi
 
 srcdir=$(cat "$BUILD/srcdir")
 if make -s -C "$here/selftests" O="$BUILD/tests" HARNESS_DIR="$srcdir" >"$BUILD/tests.log" 2>&1; then
@@ -74,8 +95,12 @@ while read -r kver kdir vmlinuz modtree builder; do
 		fail "$kver: modules build"
 		continue
 	fi
-	if [ "$builder" = host ]; then
-		if dkms_build "$kver" >"$out/dkms.log" 2>&1; then
+	if [ "$builder" = host ] && [ "${NSGPUPERF_DKMS:-1}" = 0 ]; then
+		# Developer runs in parallel worktrees share one DKMS tree.
+		skipped=$((skipped + 1))
+		echo "# $kver: dkms build skipped (NSGPUPERF_DKMS=0)"
+	elif [ "$builder" = host ]; then
+		if dkms_build "$kver" "$kdir" >"$out/dkms.log" 2>&1; then
 			pass "$kver: dkms add + build"
 		else
 			cat "$out/dkms.log"

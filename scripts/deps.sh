@@ -4,10 +4,11 @@
 # Make this machine ready to build and test nsgpuperf, idempotently:
 #  - install the Debian packages the build and the VM tests need (only the
 #    missing ones; never touching apt sources: testing/unstable would replace
-#    the host's libc);
+#    the host's libc; never a kernel image or headers package: they change
+#    what the machine boots);
 #  - resolve the kernel matrix at run time (newest 6.1 and 6.12 from
 #    bookworm-security, newest 7.x from sid through a chroot, scripts/sid.sh),
-#    install their headers and unpack their images into the cache;
+#    and unpack their headers and images into the cache;
 #  - extract kselftest_harness.h, kselftest.h and checkpatch from Debian's
 #    linux-source into the cache.
 #
@@ -60,7 +61,7 @@ install_pkgs() {
 
 install_pkgs build-essential qemu-system-x86 busybox-static cpio kmod \
 	xz-utils zstd libdrm-dev pkg-config sparse dkms debootstrap \
-	libelf-dev bc bison flex python3 perl unifdef g++ gcc-multilib
+	libelf-dev bc bison flex python3 perl unifdef g++ gcc-multilib dwarves
 
 # Newest package whose name matches an extended regex, by version sort.
 newest_pkg() {
@@ -78,6 +79,34 @@ fetch_image() {
 	dpkg-deb -x "$CACHE/dl/${pkg}"_*.deb "$dest/root"
 	cp "$dest/root/$kernel_path" "$dest/vmlinuz"
 	rm -f "$CACHE/dl/${pkg}"_*.deb
+	touch "$dest/.done"
+}
+
+# Unpack a kernel's headers into the cache: the arch package, the common
+# one it includes and the kbuild tools they link to. Never `apt-get
+# install` them: linux-headers-6.12.* depends on its linux-image, which would
+# land in /boot and change what this machine boots. The arch Makefile
+# includes the common one by absolute path; point it into the cache.
+fetch_headers() {
+	local kver=$1 pkg=$2 dest=$CACHE/kernels/$1/hdr deps common kbuild p
+	[ -f "$dest/.done" ] && return
+	deps=$(apt-cache depends "$pkg" | awk '/Depends:/ { print $2 }')
+	common=$(echo "$deps" | grep -E '^linux-headers-.*-common$' | head -n1)
+	kbuild=$(echo "$deps" | grep -E '^linux-kbuild-' | head -n1)
+	if [ -z "$common" ] || [ -z "$kbuild" ]; then
+		echo "deps: cannot tell the common/kbuild packages of $pkg" >&2
+		exit 1
+	fi
+	log "fetching $pkg $common $kbuild"
+	rm -rf "$dest" && mkdir -p "$dest"
+	for p in "$pkg" "$common" "$kbuild"; do
+		(cd "$CACHE/dl" && rm -f "${p}"_*.deb &&
+			apt-get download -qq -o APT::Sandbox::User=root "$p" >&2)
+		dpkg-deb -x "$CACHE/dl/${p}"_*.deb "$dest"
+		rm -f "$CACHE/dl/${p}"_*.deb
+	done
+	sed -i "s|^include /usr/src/|include $dest/usr/src/|" \
+		"$dest/usr/src/linux-headers-$kver/Makefile"
 	touch "$dest/.done"
 }
 
@@ -108,9 +137,10 @@ for series in $SERIES; do
 		exit 1
 	fi
 	kver=${hdr#linux-headers-}
-	install_pkgs "$hdr"
+	fetch_headers "$kver" "$hdr"
 	fetch_image "$kver" "linux-image-$kver" "boot/vmlinuz-$kver"
-	echo "$kver /lib/modules/$kver/build $CACHE/kernels/$kver/vmlinuz" \
+	echo "$kver $CACHE/kernels/$kver/hdr/usr/src/linux-headers-$kver" \
+	     "$CACHE/kernels/$kver/vmlinuz" \
 	     "$CACHE/kernels/$kver/root/lib/modules/$kver host" >>"$matrix"
 done
 mv "$matrix" "$BUILD/matrix"
