@@ -18,6 +18,7 @@
 #include <linux/err.h>
 #include <linux/perf_event.h>
 #include <linux/slab.h>
+#include <linux/smp.h>
 #include <linux/workqueue.h>
 
 #include "compat.h"
@@ -204,6 +205,40 @@ u64 nsgp_counter_read(struct nsgp_counter *ctr)
 	if (WARN_ON_ONCE(!ctr->event))
 		return 0;
 	return perf_event_read_value(ctr->event, &enabled, &running);
+}
+
+/**
+ * nsgp_counter_read_here() - the raw count of a counter, from IRQ context
+ * @ctr: a counter of the caller's generation (see nsgp_counter_read())
+ * @val: gets the count
+ *
+ * For a cross-CPU call (smp_call_function_single()) that reads a whole
+ * group on the counters' CPU, where perf_event_read_value() cannot run: it
+ * sleeps, and perf_event_read_local() is not exported.  This does what
+ * perf's own cross-CPU read does for an event of a CPU context: if the
+ * event is active on this CPU, the PMU's ->read() updates its count.  The
+ * PMU is called as perf calls it: on the event's CPU with IRQs off, which
+ * serialises it with every other ->read() and with perf's scheduling of
+ * the event (for a CPU context both run only on that CPU, IRQs off).  Not
+ * for events that read on any CPU (PERF_EV_CAP_READ_SCOPE): there perf
+ * serialises ->read() with the context's lock, which this does not take.
+ *
+ * Return: true if read; false if the event is not active on this CPU (it
+ * is moving to another, or the GPU unbound): use nsgp_counter_read().
+ */
+bool nsgp_counter_read_here(struct nsgp_counter *ctr, u64 *val)
+{
+	struct perf_event *event = ctr->event;
+
+	lockdep_assert_irqs_disabled();
+	if (!event || nsgp_event_reads_anywhere(event) ||
+	    READ_ONCE(event->state) != PERF_EVENT_STATE_ACTIVE ||
+	    READ_ONCE(event->oncpu) != smp_processor_id())
+		return false;
+	event->pmu->read(event);
+	*val = local64_read(&event->count) +
+	       atomic64_read(&event->child_count);
+	return true;
 }
 
 /**

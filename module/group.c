@@ -17,13 +17,16 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/atomic.h>
+#include <linux/bitmap.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/moduleparam.h>
 #include <linux/perf_event.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
@@ -75,12 +78,65 @@ struct nsgp_group {
 	u64 buf[3 + 2 * NSGPUPERF_MAX_GROUP_EVENTS];
 };
 
+/*
+ * How a group read reaches counters whose PMU reads only on its own CPU
+ * (i915 up to 6.14), from another CPU.  A tuning and benchmark knob, not
+ * an interface: `make bench` compares the designs with the PMU's CPU idle
+ * and busy, and the default is the one that wins there.
+ *   ipi    one cross-CPU call reads the whole group (default): what perf
+ *          does for a group read, whatever the PMU's CPU is running
+ *   event  one perf_event_read_value() per event: one cross-CPU call each
+ *   work   one work item on the PMU's CPU: waits for a kworker there, so
+ *          a CPU-bound task on that CPU makes it slow
+ * Counters that read on any CPU (6.15+) are read in place in every mode.
+ */
+enum nsgp_read_mode {
+	NSGP_READ_IPI,
+	NSGP_READ_EVENT,
+	NSGP_READ_WORK,
+};
+
+static const char * const nsgp_read_mode_names[] = {
+	[NSGP_READ_IPI]		= "ipi",
+	[NSGP_READ_EVENT]	= "event",
+	[NSGP_READ_WORK]	= "work",
+};
+
+static int nsgp_read_mode = NSGP_READ_IPI;
+
+static int nsgp_read_mode_set(const char *val, const struct kernel_param *kp)
+{
+	int mode = sysfs_match_string(nsgp_read_mode_names, val);
+
+	if (mode < 0)
+		return mode;
+	WRITE_ONCE(*(int *)kp->arg, mode);
+	return 0;
+}
+
+static int nsgp_read_mode_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  nsgp_read_mode_names[READ_ONCE(*(int *)kp->arg)]);
+}
+
+static const struct kernel_param_ops nsgp_read_mode_ops = {
+	.set = nsgp_read_mode_set,
+	.get = nsgp_read_mode_get,
+};
+
+module_param_cb(read_mode, &nsgp_read_mode_ops, &nsgp_read_mode, 0644);
+MODULE_PARM_DESC(read_mode,
+		 "Tuning/benchmark knob: how a group read reaches a PMU that reads only on its own CPU (i915 up to 6.14): ipi (default: one cross-CPU call per group read), event (one per event), work (a work item on the PMU's CPU)");
+
 /* A range of a group's events to read, maybe on another CPU. */
 struct nsgp_read_range {
 	struct nsgp_group *g;
 	unsigned int first, last;
+	DECLARE_BITMAP(missed, NSGPUPERF_MAX_GROUP_EVENTS);
 };
 
+/* Process context, anywhere: one perf_event_read_value() per event. */
 static int nsgp_group_read_range(void *arg)
 {
 	struct nsgp_read_range *r = arg;
@@ -92,29 +148,58 @@ static int nsgp_group_read_range(void *arg)
 }
 
 /*
+ * Cross-CPU call on the counters' CPU, IRQs off: read what is active
+ * here, note the rest in @missed for nsgp_group_read_raw() to read after.
+ */
+static void nsgp_group_read_here(void *arg)
+{
+	struct nsgp_read_range *r = arg;
+	struct nsgp_group_event *e;
+	unsigned int i;
+
+	for (i = r->first; i < r->last; i++) {
+		e = &r->g->ev[i];
+		if (!nsgp_counter_read_here(e->ctr, &e->raw))
+			__set_bit(i, r->missed);
+	}
+}
+
+/*
  * Read the raw counts of events [@first, @last) into their ->raw, or just
  * check that the group is alive if the range is empty.
  *
- * Where each read from another CPU would be a cross-CPU call (i915 up to
- * 6.14), the whole range is read by one work item on the events' CPU
- * instead: one context switch rather than one IPI per event.
+ * Where a read from another CPU is a cross-CPU call (i915 up to 6.14),
+ * read_mode chooses how the range reaches the events' CPU (see above).
+ * An event found elsewhere (its PMU moved to another CPU, or the CPU went
+ * offline) is read with perf_event_read_value(), which follows it.
  */
 static int nsgp_group_read_raw(struct nsgp_group *g, unsigned int first,
 			       unsigned int last)
 {
-	struct nsgp_read_range r = { g, first, last };
-	int cpu = -1;
+	struct nsgp_read_range r = { .g = g, .first = first, .last = last };
+	int cpu = -1, mode = READ_ONCE(nsgp_read_mode);
+	unsigned int i;
 
 	down_read(&g->gpu->sem);
 	if (g->generation != g->gpu->generation) {
 		up_read(&g->gpu->sem);
 		return -ENODEV;
 	}
-	if (last - first > 1)
+	if (last > first)
 		cpu = nsgp_counter_read_cpu(g->ev[first].ctr);
-	if (cpu < 0 || cpu == raw_smp_processor_id() ||
-	    smp_call_on_cpu(cpu, nsgp_group_read_range, &r, false))
-		nsgp_group_read_range(&r);	/* here, or its CPU went offline */
+	if (cpu < 0 || mode == NSGP_READ_EVENT) {
+		nsgp_group_read_range(&r);
+	} else if (mode == NSGP_READ_WORK) {
+		if (last - first == 1 || cpu == raw_smp_processor_id() ||
+		    smp_call_on_cpu(cpu, nsgp_group_read_range, &r, false))
+			nsgp_group_read_range(&r);	/* or its CPU is offline */
+	} else {
+		/* On this CPU, it runs here with IRQs off: no IPI. */
+		if (smp_call_function_single(cpu, nsgp_group_read_here, &r, 1))
+			bitmap_set(r.missed, first, last - first);
+		for_each_set_bit(i, r.missed, last)
+			g->ev[i].raw = nsgp_counter_read(g->ev[i].ctr);
+	}
 	up_read(&g->gpu->sem);
 	return 0;
 }

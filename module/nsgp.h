@@ -168,6 +168,7 @@ struct nsgp_counter *nsgp_counter_get(struct nsgp_gpu *gpu, u64 generation,
 void nsgp_counter_put(struct nsgp_counter *ctr);
 u64 nsgp_counter_read(struct nsgp_counter *ctr);
 int nsgp_counter_read_cpu(struct nsgp_counter *ctr);
+bool nsgp_counter_read_here(struct nsgp_counter *ctr, u64 *val);
 void nsgp_counters_release_gpu_locked(struct nsgp_gpu *gpu);
 
 /* group.c */

@@ -20,11 +20,12 @@ mkdir -p "$out/src" "$out/art"
 cp -r "$here/module" "$here/uapi" "$out/src/"
 mkdir -p "$out/src/selftests"
 cp -r "$here/selftests/mock" "$out/src/selftests/"
+mkdir -p "$out/src/selftests/bench" && cp -r "$here/selftests/bench/floor" "$out/src/selftests/bench/"
 # Stale objects from an in-place developer build must not leak in.
 find "$out/src" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
 	-o -name 'Module.symvers' -o -name 'modules.order' \) -delete
 
-targets="module selftests/mock"
+targets="module selftests/mock selftests/bench/floor"
 case $builder in
 host)
 	for t in $targets; do
@@ -51,4 +52,6 @@ if grep -E 'warning:|error:|C=2 specified' "$out/build.log"; then
 	exit 1
 fi
 cp "$out/src/module/nsgpuperf.ko" "$out/src/selftests/mock/mock_i915.ko" "$out/art/"
-echo "build-kernel.sh: $kver: nsgpuperf.ko and mock_i915.ko built clean (W=1, C=2)" >&2
+# The benchmark's floor module: only `make bench` boots with it.
+mkdir -p "$out/art/bench" && cp "$out/src/selftests/bench/floor/nsgp_floor.ko" "$out/art/bench/"
+echo "build-kernel.sh: $kver: nsgpuperf.ko, mock_i915.ko and nsgp_floor.ko built clean (W=1, C=2)" >&2
