@@ -78,7 +78,7 @@ style:
 	perl $(CHECKPATCH) --strict --no-tree --show-types \
 		--ignore FILE_PATH_CHANGES,LINUX_VERSION_CODE \
 		-f module/*.c module/*.h selftests/mock/*.c selftests/mock/*.h \
-		uapi/linux/nsgpuperf.h
+		selftests/bench/floor/*.c uapi/linux/nsgpuperf.h
 
 clean:
 	$(MAKE) -C module clean KDIR=$(KDIR) 2>/dev/null || true
