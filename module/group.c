@@ -90,7 +90,7 @@ struct nsgp_group {
  *          a CPU-bound task on that CPU makes it slow
  * Counters that read on any CPU (6.15+) are read in place in every mode.
  */
-enum nsgp_read_mode {
+enum {
 	NSGP_READ_IPI,
 	NSGP_READ_EVENT,
 	NSGP_READ_WORK,
