@@ -798,7 +798,8 @@ long nsgp_ioctl_list_gpus(struct nsgp_session *s, void __user *uarg)
 	u32 usize, room, n = 0;
 	int ret;
 
-	ret = nsgp_copy_struct_in(&l, sizeof(l), uarg, &usize);
+	ret = nsgp_copy_struct_in(&l, sizeof(l), NSGPUPERF_GPU_LIST_SIZE_VER1,
+				  uarg, &usize);
 	if (ret)
 		return ret;
 	if (l.flags)
@@ -853,7 +854,8 @@ long nsgp_ioctl_list_events(struct nsgp_session *s, void __user *uarg)
 	u32 usize, room = 0, total = 0;
 	int ret;
 
-	ret = nsgp_copy_struct_in(&l, sizeof(l), uarg, &usize);
+	ret = nsgp_copy_struct_in(&l, sizeof(l), NSGPUPERF_EVENT_LIST_SIZE_VER1,
+				  uarg, &usize);
 	if (ret)
 		return ret;
 	if (l.flags || l.reserved)
@@ -891,4 +893,28 @@ long nsgp_ioctl_list_events(struct nsgp_session *s, void __user *uarg)
 	}
 	kfree(events);
 	return ret;
+}
+
+/**
+ * nsgp_gpu_find_drm_locked() - the listed, bound GPU whose DRM device a
+ *	file belongs to
+ * @f: the file
+ * @is_node_of: tells whether @f is an open DRM node of a DRM device
+ *
+ * Called with nsgp_lock held.
+ *
+ * Return: the GPU (not referenced: valid while nsgp_lock is held) or NULL.
+ */
+struct nsgp_gpu *nsgp_gpu_find_drm_locked(struct file *f,
+					  bool (*is_node_of)(struct file *f,
+							     struct drm_device *drm))
+{
+	struct nsgp_gpu *gpu;
+
+	lockdep_assert_held(&nsgp_lock);
+	list_for_each_entry(gpu, &nsgp_gpus, node)
+		if (gpu->listed && gpu->driver_bound && gpu->drm &&
+		    is_node_of(f, gpu->drm))
+			return gpu;
+	return NULL;
 }

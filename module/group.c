@@ -320,7 +320,8 @@ static long nsgp_group_ioctl_add(struct nsgp_group *g, void __user *uarg)
 	u32 usize;
 	int ret;
 
-	ret = nsgp_copy_struct_in(&a, sizeof(a), uarg, &usize);
+	ret = nsgp_copy_struct_in(&a, sizeof(a), NSGPUPERF_GROUP_ADD_SIZE_VER1,
+				  uarg, &usize);
 	if (ret)
 		return ret;
 	if (a.flags)
@@ -408,7 +409,8 @@ long nsgp_ioctl_open_group(struct nsgp_session *s, void __user *uarg)
 	u32 usize;
 	int fd, ret;
 
-	ret = nsgp_copy_struct_in(&o, sizeof(o), uarg, &usize);
+	ret = nsgp_copy_struct_in(&o, sizeof(o), NSGPUPERF_GROUP_OPEN_SIZE_VER1,
+				  uarg, &usize);
 	if (ret)
 		return ret;
 	if ((o.flags & ~NSGPUPERF_GROUP_DISABLED) || o.reserved ||
@@ -425,7 +427,7 @@ long nsgp_ioctl_open_group(struct nsgp_session *s, void __user *uarg)
 	gpu = nsgp_gpu_get(s, o.gpu_id);
 	if (IS_ERR(gpu))
 		return PTR_ERR(gpu);
-	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
 	if (!g) {
 		nsgp_gpu_put(gpu);
 		return -ENOMEM;
@@ -448,7 +450,7 @@ long nsgp_ioctl_open_group(struct nsgp_session *s, void __user *uarg)
 			configs = NULL;
 			goto err;
 		}
-		ids = kcalloc(o.nr_events, sizeof(u64), GFP_KERNEL);
+		ids = kcalloc(o.nr_events, sizeof(u64), GFP_KERNEL_ACCOUNT);
 		if (!ids) {
 			ret = -ENOMEM;
 			goto err;

@@ -37,11 +37,11 @@ static int try_open(void *path)
 static int open_and_use(void *path)
 {
 	uint64_t cfg = CFG_RCS0_BUSY;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), gpu, gfd;
+	int fd = nsgp_open(path), gpu, gfd;
 	uint64_t buf[8];
 
 	if (fd < 0)
-		return errno;
+		return -fd;
 	gpu = nsgp_find_gpu(fd, GPU0_PCI, NULL);
 	if (gpu < 0)
 		return 100;

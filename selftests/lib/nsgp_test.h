@@ -49,8 +49,21 @@ long long module_refcnt(const char *name);
 int pci_unbind(const char *pci);
 int pci_bind(const char *pci);
 
-/* The device: fd or -errno. */
+/* Make the render nodes 0666, as udev does on a host. */
+void drm_nodes_open_to_all(void);
+
+/*
+ * The device (NULL: /dev/nsgpuperf), as a reader opens it: then every
+ * render node this process can open is presented to the session (sessions
+ * of a non-initial user namespace see only presented GPUs).  fd or -errno.
+ */
 int nsgp_open(const char *path);
+/* The device alone, nothing presented: fd or -errno. */
+int nsgp_open_raw(const char *path);
+/* Present one DRM fd: the GPU id or -errno. */
+int nsgp_present(int fd, int drm_fd);
+/* Present every render node this process can open: how many were taken. */
+int nsgp_present_all(int fd);
 /* Look up a GPU by PCI address; its id, or -errno. */
 int nsgp_find_gpu(int fd, const char *pci, struct nsgpuperf_gpu_info *info);
 /* Number of GPUs the session lists, or -errno. */
