@@ -85,6 +85,7 @@ struct nsgp_usage_state {
 	struct list_head node;
 	u32 gpu_id;
 	struct cgroup *scope;		/* referenced */
+	u64 generation;			/* of the GPU the clients were seen on */
 	unsigned long calls;
 	unsigned int nr_classes;
 	struct nsgpuperf_engine_usage cls[NSGP_USAGE_CLASSES];
@@ -535,14 +536,21 @@ static void nsgp_usage_prune(struct nsgp_usage_state *st,
 	}
 }
 
-static void nsgp_usage_state_free(struct nsgp_usage_state *st)
+static void nsgp_usage_forget_clients(struct nsgp_usage_state *st)
 {
 	struct nsgp_usage_client *c;
 	struct hlist_node *tmp;
 	unsigned int bkt;
 
-	hash_for_each_safe(st->clients, bkt, tmp, c, node)
+	hash_for_each_safe(st->clients, bkt, tmp, c, node) {
+		hash_del(&c->node);
 		kfree(c);
+	}
+}
+
+static void nsgp_usage_state_free(struct nsgp_usage_state *st)
+{
+	nsgp_usage_forget_clients(st);
 	cgroup_put(st->scope);
 	kfree(st);
 }
@@ -595,7 +603,7 @@ void nsgp_session_usage_free(struct nsgp_session *s)
  * reference alone does not keep loaded.
  */
 static struct drm_device *nsgp_gpu_drm_get(struct nsgp_gpu *gpu,
-					   struct module **owner)
+					   struct module **owner, u64 *generation)
 {
 	struct drm_device *drm = NULL;
 
@@ -606,6 +614,7 @@ static struct drm_device *nsgp_gpu_drm_get(struct nsgp_gpu *gpu,
 		if (try_module_get(*owner)) {
 			drm = gpu->drm;
 			drm_dev_get(drm);
+			*generation = gpu->generation;
 		}
 	}
 	mutex_unlock(&nsgp_lock);
@@ -720,6 +729,7 @@ long nsgp_ioctl_cgroup_usage(struct nsgp_session *s, void __user *uarg)
 	struct cgroup *scope;
 	struct nsgp_gpu *gpu;
 	u32 usize, clients = 0, status = 0, nr_classes = 0;
+	u64 generation;
 	int ret;
 
 	ret = nsgp_copy_struct_in(&u, sizeof(u), NSGPUPERF_CGROUP_USAGE_SIZE_VER1,
@@ -746,7 +756,7 @@ long nsgp_ioctl_cgroup_usage(struct nsgp_session *s, void __user *uarg)
 		nsgp_gpu_put(gpu);
 		return PTR_ERR(scope);
 	}
-	drm = nsgp_gpu_drm_get(gpu, &owner);
+	drm = nsgp_gpu_drm_get(gpu, &owner, &generation);
 	if (!drm) {
 		ret = -ENODEV;
 		goto out;
@@ -755,6 +765,14 @@ long nsgp_ioctl_cgroup_usage(struct nsgp_session *s, void __user *uarg)
 	mutex_lock(&s->usage_lock);
 	st = nsgp_usage_state(s, gpu->id, scope);
 	ret = PTR_ERR_OR_ZERO(st);
+	if (!ret && st->generation != generation) {
+		/*
+		 * Another DRM device since: its clients are new, whatever
+		 * their addresses and ids (i915 restarts ids before 6.5).
+		 */
+		nsgp_usage_forget_clients(st);
+		st->generation = generation;
+	}
 	if (!ret)
 		ret = nsgp_usage_collect(drm, st, &clients, &status);
 	if (!ret) {
