@@ -239,22 +239,29 @@ static void nsgp_clients_free(struct nsgp_clients *cl)
 	cl->nr = 0;
 }
 
+static unsigned int nsgp_count_clients(struct drm_device *drm)
+{
+	struct drm_file *dfile;
+	unsigned int n = 0;
+
+	mutex_lock(&drm->filelist_mutex);
+	list_for_each_entry(dfile, &drm->filelist, lhead)
+		n++;
+	mutex_unlock(&drm->filelist_mutex);
+	return n;
+}
+
 /*
- * List every client of the GPU, taking a reference on the files of those
- * attributed to @scope and of the orphans, holding the file list lock only
- * for the walk.  An orphan may also be a closed client that lingers a
- * moment, held by another usage call: no fd table holds it.
+ * Walk the GPU's client list into cl->c (room for cl->cap), taking a
+ * reference on the files of the clients attributed to @scope and of the
+ * orphans.  Return: 0, or -EAGAIN if the list outgrew the room.
  */
-static int nsgp_collect_clients(struct drm_device *drm, struct cgroup *scope,
-				struct nsgp_clients *cl)
+static int nsgp_walk_clients(struct drm_device *drm, struct cgroup *scope,
+			     struct nsgp_clients *cl)
 {
 	struct drm_file *dfile;
 	int ret = 0;
 
-	cl->cap = 64;
-	cl->c = kvmalloc_array(cl->cap, sizeof(*cl->c), GFP_KERNEL_ACCOUNT);
-	if (!cl->c)
-		return -ENOMEM;
 	mutex_lock(&drm->filelist_mutex);
 	list_for_each_entry(dfile, &drm->filelist, lhead) {
 		struct nsgp_client *c;
@@ -263,23 +270,8 @@ static int nsgp_collect_clients(struct drm_device *drm, struct cgroup *scope,
 		if (!dfile->filp)
 			continue;
 		if (cl->nr == cl->cap) {
-			struct nsgp_client *bigger;
-
-			if (cl->cap >= NSGP_USAGE_MAX_CLIENTS) {
-				ret = -E2BIG;
-				break;
-			}
-			/* allocation under the client list lock: rare, bounded */
-			bigger = kvmalloc_array(cl->cap * 2, sizeof(*bigger),
-						GFP_KERNEL_ACCOUNT);
-			if (!bigger) {
-				ret = -ENOMEM;
-				break;
-			}
-			memcpy(bigger, cl->c, cl->nr * sizeof(*bigger));
-			kvfree(cl->c);
-			cl->c = bigger;
-			cl->cap *= 2;
+			ret = -EAGAIN;
+			break;
 		}
 		c = &cl->c[cl->nr++];
 		c->dfile = dfile;
@@ -301,9 +293,36 @@ static int nsgp_collect_clients(struct drm_device *drm, struct cgroup *scope,
 		}
 	}
 	mutex_unlock(&drm->filelist_mutex);
-	if (ret)
-		nsgp_clients_free(cl);
 	return ret;
+}
+
+/*
+ * List every client of the GPU (see nsgp_walk_clients()), allocating
+ * outside the client list lock: the list is counted first, and walked
+ * again into a larger array if it grew meanwhile.  An orphan may also be
+ * a closed client that lingers a moment, held by another usage call: no
+ * fd table holds it.
+ */
+static int nsgp_collect_clients(struct drm_device *drm, struct cgroup *scope,
+				struct nsgp_clients *cl)
+{
+	unsigned int room = nsgp_count_clients(drm) + 16;
+	int ret, tries;
+
+	for (tries = 0; tries < 4; tries++, room *= 2) {
+		if (room > NSGP_USAGE_MAX_CLIENTS)
+			return -E2BIG;
+		cl->cap = room;
+		cl->c = kvmalloc_array(room, sizeof(*cl->c), GFP_KERNEL_ACCOUNT);
+		if (!cl->c)
+			return -ENOMEM;
+		ret = nsgp_walk_clients(drm, scope, cl);
+		if (ret != -EAGAIN)
+			return ret;
+		nsgp_clients_free(cl);
+		cl->nr_orphans = 0;
+	}
+	return -EAGAIN;
 }
 
 static int nsgp_client_cmp(const void *a, const void *b)
