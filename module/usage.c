@@ -450,8 +450,8 @@ static int nsgp_resolve_orphans(struct cgroup *scope, struct nsgp_clients *cl)
 			continue;
 		hit = bsearch(&cl->c[i].filp, hs.files, hs.nr,
 			      sizeof(*hs.files), nsgp_file_ptr_cmp);
-		j = hit - hs.files;
-		if (!hs.held[j]) {
+		j = hit ? hit - hs.files : 0;
+		if (!hit || !hs.held[j]) {
 			fput(cl->c[i].filp);
 			cl->c[i].filp = NULL;
 		}

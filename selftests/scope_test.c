@@ -88,6 +88,8 @@ static int ct_reader(void *arg)
 		res->err_open = -fd;
 		return 0;
 	}
+	/* every field but the size is output: junk in must not come back */
+	memset(&res->v, 0xa5, sizeof(res->v));
 	res->v.size = sizeof(res->v);
 	if (ioctl(fd, NSGPUPERF_IOC_VERSION, &res->v))
 		res->err_version = errno;
@@ -319,6 +321,8 @@ TEST_F(scope, container_at_the_host_root_gets_no_usage)
 	ASSERT_EQ(0, self->res->err_version);
 	ASSERT_EQ(NSGPUPERF_SCOPE_NONE, self->res->v.scope);
 	ASSERT_EQ(0, self->res->v.scope_cgroup_id);
+	ASSERT_EQ(0, self->res->v.scope_flags);
+	ASSERT_STREQ("", self->res->v.scope_path);
 	ASSERT_GE(self->res->gpu, 0);
 	ASSERT_EQ(ENODATA, self->res->u.err);
 	stop_client(&app);
