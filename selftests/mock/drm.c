@@ -92,7 +92,7 @@ static const struct drm_ioctl_desc mock_ioctls[] = {
 
 /*
  * i915_drm_client_fdinfo(): the memory of each region (6.8+: show_meminfo()
- * with every stat i915 supports), then per class with engines the busy
+ * with the stats i915 supports), then per class with engines the busy
  * time, and the capacity where a class has more than one engine.
  */
 static void mock_fdinfo_client(struct drm_printer *p, struct mock_gpu *gpu,
@@ -113,8 +113,8 @@ static void mock_fdinfo_client(struct drm_printer *p, struct mock_gpu *gpu,
 			.active = client->mem[i].active_bytes,
 		};
 		spin_unlock(&client->mem_lock);
-		drm_print_memory_stats(p, &stats, DRM_GEM_OBJECT_RESIDENT |
-				       DRM_GEM_OBJECT_PURGEABLE, gpu->regions[i]);
+		drm_print_memory_stats(p, &stats, MOCK_MEMORY_STATUS,
+				       gpu->regions[i]);
 	}
 #endif
 

@@ -18,6 +18,9 @@
  * - 6.8: i915 prints per-region memory stats in fdinfo with DRM core's
  *   drm_print_memory_stats() (helper from 6.5; i915 commit 968853033d8a,
  *   "drm/i915: Implement fdinfo memory stats printing").
+ * - 6.14: the helper prints drm-active-<region> only for drivers that say
+ *   they track it (bebf2ebd70f2, "drm: make drm-active- stats optional"),
+ *   and i915 says so.
  * - 6.12: drm_open() wants FOP_UNSIGNED_OFFSET in the driver's fops (it
  *   set FMODE_UNSIGNED_OFFSET itself before).
  * - 6.14: drm_driver.date is gone.
@@ -55,6 +58,14 @@
 
 #if KERNEL_VERSION(6, 8, 0) <= LINUX_VERSION_CODE
 #define MOCK_FDINFO_MEMORY	1
+#endif
+
+/* The drm_gem_object_status bits i915 passes to drm_print_memory_stats(). */
+#if KERNEL_VERSION(6, 14, 0) <= LINUX_VERSION_CODE
+#define MOCK_MEMORY_STATUS	(DRM_GEM_OBJECT_RESIDENT | \
+				 DRM_GEM_OBJECT_PURGEABLE | DRM_GEM_OBJECT_ACTIVE)
+#else
+#define MOCK_MEMORY_STATUS	(DRM_GEM_OBJECT_RESIDENT | DRM_GEM_OBJECT_PURGEABLE)
 #endif
 
 #if KERNEL_VERSION(6, 12, 0) <= LINUX_VERSION_CODE
