@@ -555,11 +555,14 @@ static void nsgp_gpu_remove_locked(struct nsgp_gpu *gpu)
 	nsgp_gpu_put(gpu);
 }
 
-/* The GPU driver bound to @pdev ("i915" or "xe"), or NULL. */
+/* The GPU driver bound to @pdev ("i915" or "xe") if it is Intel's, or NULL. */
 static const char *nsgp_gpu_driver(struct pci_dev *pdev)
 {
 	struct device_driver *drv = pdev->dev.driver;
 
+	/* i915 and xe only ever bind Intel devices: ignore any other. */
+	if (pdev->vendor != PCI_VENDOR_ID_INTEL)
+		return NULL;
 	if (!drv || !drv->name)
 		return NULL;
 	if (!strcmp(drv->name, "i915"))
