@@ -681,6 +681,7 @@ static int nsgp_usage_collect(struct drm_device *drm,
 		if (ret == -E2BIG) {
 			/* one oversized client does not fail the call */
 			*status |= NSGPUPERF_USAGE_STATUS_INCOMPLETE;
+			ret = 0;
 			continue;
 		}
 		if (ret)

@@ -374,6 +374,36 @@ TEST_F(scope, version_of_the_first_abi_still_works)
 	ASSERT_EQ(0, ioctl(self->fd, NSGPUPERF_IOC_CGROUP_USAGE, &u));
 }
 
+TEST_F(scope, oversized_client_is_skipped_not_fatal)
+{
+	char pad[64];
+	struct client big, small;
+	struct usage u;
+
+	/* about 100 KiB of fdinfo: more than the module reads for a client */
+	snprintf(pad, sizeof(pad), "/sys/kernel/debug/mock_i915/%s/fdinfo_padding",
+		 GPU0_PCI);
+	ASSERT_EQ(0, write_str(pad, "4000"));
+	big = start_client(CT1 "/init.scope", self->node0, 1000, 0);
+	ASSERT_EQ(0, write_str(pad, "0"));
+	small = start_client(CT1 "/init.scope", self->node0, 2000, 0);
+	ASSERT_GT(big.pid, 0);
+	ASSERT_GT(small.pid, 0);
+
+	u = get_usage(self->fd, self->gpu0);
+	ASSERT_EQ(0, u.err);
+	ASSERT_EQ(1, u.clients);
+	ASSERT_EQ(2000, u.render);
+	/* what it could not read is not shown as zero */
+	ASSERT_EQ(NSGPUPERF_USAGE_STATUS_INCOMPLETE, u.status);
+
+	stop_client(&big);
+	u = get_usage(self->fd, self->gpu0);
+	ASSERT_EQ(0, u.err);
+	ASSERT_EQ(0, u.status);
+	stop_client(&small);
+}
+
 /* ---- GPU visibility fails closed ---- */
 
 TEST_F(scope, userns_sees_only_the_gpu_it_holds)

@@ -29,6 +29,7 @@ struct mock_client {
 	atomic64_t busy_ns[MOCK_I915_NUM_CLASSES];
 	spinlock_t mem_lock;	/* mem */
 	struct mock_i915_set_memory mem[MOCK_I915_MAX_REGIONS];
+	u32 pad_lines;	/* the GPU's fdinfo_padding when it opened */
 };
 
 /* i915_drm_client.c's uabi_class_names */
@@ -45,6 +46,7 @@ static int mock_drm_open(struct drm_device *drm, struct drm_file *file)
 	spin_lock_init(&client->mem_lock);
 	spin_lock_irq(&gpu->lock);
 	client->id = gpu->next_client_id++;
+	client->pad_lines = READ_ONCE(gpu->fdinfo_pad_lines);
 	spin_unlock_irq(&gpu->lock);
 	file->driver_priv = client;
 	return 0;
@@ -130,6 +132,9 @@ static void mock_fdinfo_client(struct drm_printer *p, struct mock_gpu *gpu,
 			drm_printf(p, "drm-engine-capacity-%s:\t%u\n",
 				   mock_class_names[i], capacity);
 	}
+	/* a client whose fdinfo is larger than a reader's buffer */
+	for (i = 0; i < client->pad_lines; i++)
+		drm_printf(p, "drm-mock-padding-%u:\t0\n", i);
 }
 
 #ifdef MOCK_DRM_SHOW_FDINFO

@@ -121,6 +121,7 @@ static void mock_debugfs_add(struct mock_gpu *gpu)
 	debugfs_create_file_unsafe("live_events", 0444, dir, &gpu->live_events,
 				   &mock_live_events_fops);
 	debugfs_create_file_unsafe("guc", 0644, dir, gpu, &mock_guc_fops);
+	debugfs_create_u32("fdinfo_padding", 0644, dir, &gpu->fdinfo_pad_lines);
 	gpu->debugfs = dir;
 }
 

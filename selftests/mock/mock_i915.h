@@ -72,6 +72,7 @@ struct mock_gpu {
 	struct mock_counter ctr[MOCK_NUM_COUNTERS];
 	u32 next_client_id;	/* i915's own client ids, before 6.5 */
 	bool guc;
+	u32 fdinfo_pad_lines;	/* debugfs: extra fdinfo lines per client */
 
 	atomic_t live_events;
 	struct dentry *debugfs;

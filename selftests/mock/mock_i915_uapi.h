@@ -17,6 +17,10 @@
  *   ".../<pci name>/guc"          read/write 0 or 1: GuC submission mode
  *                                  (kernels < 6.5 then print no
  *                                  drm-engine-* fdinfo lines, as i915 did)
+ *   ".../<pci name>/fdinfo_padding" read/write N: the fdinfo of clients
+ *                                  opened from now on ends with N more
+ *                                  lines (about 24 bytes each), to make it
+ *                                  larger than a reader expects
  *   MOCK_I915_DEBUGFS_DIR "/live_events"  read: live events, every GPU
  *
  * Per-client busy time (DRM fdinfo drm-engine-<class>): the
