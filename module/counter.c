@@ -73,7 +73,7 @@ struct perf_event *nsgp_kernel_counter_create(struct perf_event_attr *attr,
 	struct nsgp_create_work cw = { .attr = attr, .cpu = cpu };
 
 	INIT_WORK_ONSTACK(&cw.work, nsgp_create_fn);
-	queue_work(system_unbound_wq, &cw.work);
+	queue_work(system_dfl_wq, &cw.work);
 	flush_work(&cw.work);
 	destroy_work_on_stack(&cw.work);
 	return cw.event;
