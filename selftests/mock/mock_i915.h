@@ -24,6 +24,7 @@
 #include <linux/pci.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 
 #include <drm/drm_device.h>
 
@@ -54,6 +55,9 @@ struct mock_gpu {
 
 	atomic_t live_events;
 	struct dentry *debugfs;
+
+	bool init_gate;		/* test control: event_init waits while set */
+	atomic_t init_waiters;	/* event_init calls waiting at the gate */
 };
 
 static inline struct mock_gpu *to_mock_gpu(struct drm_device *drm)
@@ -63,7 +67,11 @@ static inline struct mock_gpu *to_mock_gpu(struct drm_device *drm)
 
 /* pmu.c */
 extern atomic_t mock_live_events_total;
+extern struct wait_queue_head mock_init_gate_wq;
 int mock_pmu_init_cpumask(int cpu);
+void mock_pmu_exit(void);
+int mock_pmu_set_cpu(unsigned int cpu);
+int mock_pmu_get_cpu(void);
 int mock_pmu_register(struct mock_gpu *gpu);
 void mock_pmu_unregister(struct mock_gpu *gpu);
 void mock_pmu_free(struct mock_gpu *gpu);
