@@ -243,8 +243,14 @@ TEST_F(gpus, groups_open_across_cpu_hotplug)
 	ASSERT_GE(pid, 0);
 	if (!pid)
 		_exit(hotplug_cpu1());
+	/*
+	 * Disabled: creation is what hotplug races with here.  (Enabled, the
+	 * open also reads the counters on the PMU's CPU; 6.12 once warned
+	 * "Dying CPU not properly vacated" in such a run, cause unknown.)
+	 */
 	while (waitpid(pid, &st, WNOHANG) == 0) {
-		g = nsgp_open_group(self->fd, gpu[opened & 1], cfg, 3, 0, 0, NULL);
+		g = nsgp_open_group(self->fd, gpu[opened & 1], cfg, 3, 0,
+				    NSGPUPERF_GROUP_DISABLED, NULL);
 		if (g < 0) {
 			if (failed++ < 5)
 				TH_LOG("open failed: %s", strerror(-g));
