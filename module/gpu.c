@@ -564,16 +564,19 @@ static void nsgp_gpu_remove_locked(struct nsgp_gpu *gpu)
 }
 
 /*
- * The GPU driver bound to @pdev ("i915" or "xe"), or NULL.  Called with
- * the device lock held, or under RCU as a hint only: dev->driver may
- * change under an unlocked reader, which then reads it once, as
- * dev_driver_string() does (a driver module's memory is freed only after
- * a grace period).
+ * The GPU driver bound to @pdev ("i915" or "xe") if it is Intel's, or
+ * NULL.  Called with the device lock held, or under RCU as a hint only:
+ * dev->driver may change under an unlocked reader, which then reads it
+ * once, as dev_driver_string() does (a driver module's memory is freed
+ * only after a grace period).
  */
 static const char *nsgp_gpu_driver(struct pci_dev *pdev)
 {
 	struct device_driver *drv = READ_ONCE(pdev->dev.driver);
 
+	/* i915 and xe only ever bind Intel devices: ignore any other. */
+	if (pdev->vendor != PCI_VENDOR_ID_INTEL)
+		return NULL;
 	if (!drv || !drv->name)
 		return NULL;
 	if (!strcmp(drv->name, "i915"))

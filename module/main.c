@@ -162,8 +162,10 @@ static long nsgp_ioctl_version(struct nsgp_session *s, void __user *uarg)
 				  uarg, &usize);
 	if (ret)
 		return ret;
+	/* every field but the size is output */
+	memset(v, 0, sizeof(*v));
+	v->size = usize;
 	v->abi_version = NSGPUPERF_ABI_VERSION;
-	v->features = 0;
 	if (nsgp_session_device_counters(s))
 		v->features |= NSGPUPERF_FEAT_DEVICE_COUNTERS;
 	if (READ_ONCE(nsgp_cgroup_usage))

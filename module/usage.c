@@ -450,8 +450,8 @@ static int nsgp_resolve_orphans(struct cgroup *scope, struct nsgp_clients *cl)
 			continue;
 		hit = bsearch(&cl->c[i].filp, hs.files, hs.nr,
 			      sizeof(*hs.files), nsgp_file_ptr_cmp);
-		j = hit - hs.files;
-		if (!hs.held[j]) {
+		j = hit ? hit - hs.files : 0;
+		if (!hit || !hs.held[j]) {
 			fput(cl->c[i].filp);
 			cl->c[i].filp = NULL;
 		}
@@ -681,6 +681,7 @@ static int nsgp_usage_collect(struct drm_device *drm,
 		if (ret == -E2BIG) {
 			/* one oversized client does not fail the call */
 			*status |= NSGPUPERF_USAGE_STATUS_INCOMPLETE;
+			ret = 0;
 			continue;
 		}
 		if (ret)

@@ -329,7 +329,7 @@ static unsigned long cmd_with_size(unsigned long cmd, size_t size)
  * injected and nothing else. */
 TEST_F(bad, valid_arguments_work)
 {
-	char buf[256];
+	char buf[512];
 	int i, ret, err;
 
 	for (i = 0; i < I_NR; i++) {
@@ -404,7 +404,7 @@ TEST_F(bad, readonly_arg_efault_leaves_nothing)
 
 TEST_F(bad, size_smaller_than_v1_einval)
 {
-	char buf[256];
+	char buf[512];
 	int i, ret, err;
 	unsigned int s;
 
@@ -472,7 +472,7 @@ TEST_F(bad, unknown_flags_einval)
 	static const int with_flags[] = { I_LIST_GPUS, I_LIST_EVENTS, I_OPEN_GROUP,
 					  I_CGROUP_USAGE, I_PRESENT_GPU, I_GROUP_ADD };
 	uint32_t bad_flags[] = { 1u << 1, 1u << 7, 1u << 31, 0xffffffffu };
-	char buf[256];
+	char buf[512];
 	unsigned int i, f;
 	int ret, err;
 

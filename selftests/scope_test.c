@@ -88,6 +88,8 @@ static int ct_reader(void *arg)
 		res->err_open = -fd;
 		return 0;
 	}
+	/* every field but the size is output: junk in must not come back */
+	memset(&res->v, 0xa5, sizeof(res->v));
 	res->v.size = sizeof(res->v);
 	if (ioctl(fd, NSGPUPERF_IOC_VERSION, &res->v))
 		res->err_version = errno;
@@ -319,6 +321,8 @@ TEST_F(scope, container_at_the_host_root_gets_no_usage)
 	ASSERT_EQ(0, self->res->err_version);
 	ASSERT_EQ(NSGPUPERF_SCOPE_NONE, self->res->v.scope);
 	ASSERT_EQ(0, self->res->v.scope_cgroup_id);
+	ASSERT_EQ(0, self->res->v.scope_flags);
+	ASSERT_STREQ("", self->res->v.scope_path);
 	ASSERT_GE(self->res->gpu, 0);
 	ASSERT_EQ(ENODATA, self->res->u.err);
 	stop_client(&app);
@@ -368,6 +372,36 @@ TEST_F(scope, version_of_the_first_abi_still_works)
 	u.gpu_id = self->gpu0;
 	u.cgroup_fd = -1;	/* past a v1 caller's struct: not read */
 	ASSERT_EQ(0, ioctl(self->fd, NSGPUPERF_IOC_CGROUP_USAGE, &u));
+}
+
+TEST_F(scope, oversized_client_is_skipped_not_fatal)
+{
+	char pad[64];
+	struct client big, small;
+	struct usage u;
+
+	/* about 100 KiB of fdinfo: more than the module reads for a client */
+	snprintf(pad, sizeof(pad), "/sys/kernel/debug/mock_i915/%s/fdinfo_padding",
+		 GPU0_PCI);
+	ASSERT_EQ(0, write_str(pad, "4000"));
+	big = start_client(CT1 "/init.scope", self->node0, 1000, 0);
+	ASSERT_EQ(0, write_str(pad, "0"));
+	small = start_client(CT1 "/init.scope", self->node0, 2000, 0);
+	ASSERT_GT(big.pid, 0);
+	ASSERT_GT(small.pid, 0);
+
+	u = get_usage(self->fd, self->gpu0);
+	ASSERT_EQ(0, u.err);
+	ASSERT_EQ(1, u.clients);
+	ASSERT_EQ(2000, u.render);
+	/* what it could not read is not shown as zero */
+	ASSERT_EQ(NSGPUPERF_USAGE_STATUS_INCOMPLETE, u.status);
+
+	stop_client(&big);
+	u = get_usage(self->fd, self->gpu0);
+	ASSERT_EQ(0, u.err);
+	ASSERT_EQ(0, u.status);
+	stop_client(&small);
 }
 
 /* ---- GPU visibility fails closed ---- */

@@ -15,8 +15,11 @@
 #include <i915_drm.h>
 
 #define NSGP_DEV	"/dev/nsgpuperf"
+/* The mock's GPUs: QEMU e1000s, vendor Intel (8086:100e) */
 #define GPU0_PCI	"0000:00:02.0"	/* integrated slot: PMU "i915" */
 #define GPU1_PCI	"0000:00:05.0"	/* "discrete": PMU "i915_0000_00_05.0" */
+/* A QEMU edu (1234:11e8) the mock binds too: never an nsgpuperf GPU */
+#define OTHER_PCI	"0000:00:06.0"	/* PMU "i915_0000_00_06.0" */
 #define MOCK_KO		"/modules/mock_i915.ko"
 #define NSGP_KO		"/modules/nsgpuperf.ko"
 

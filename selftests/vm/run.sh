@@ -14,9 +14,13 @@
 # OUTDIR     gets console.log (kernel console), tap.log (suite output) and
 #            result (one line: "<passed> <failed> <skipped>")
 #
-# The VM: busybox initramfs, two QEMU edu PCI devices (0000:00:02.0, the
-# integrated-GPU slot, and 0000:00:05.0, a "discrete" GPU) for the mock,
-# no network, no display.  Suite output goes to a second serial port so
+# The VM: busybox initramfs, no network, no display, and three PCI devices
+# for the mock: two QEMU e1000 (vendor Intel, as every GPU i915 binds;
+# 0000:00:02.0, the integrated-GPU slot, and 0000:00:05.0, a "discrete"
+# GPU) and one QEMU edu (vendor 1234) at 0000:00:06.0, a non-Intel "i915"
+# that nsgpuperf must ignore.  Nothing in the VM loads e1000.ko.  Debian's
+# intel_gpu_top and its libraries are copied in at their host paths.
+# Suite output goes to a second serial port so
 # kernel messages cannot interleave with TAP.  Counting: the harness'
 # "# Totals:" line of each suite; a suite that dies before it, exits
 # non-zero with no failure counted, or a VM that times out counts as a
@@ -74,6 +78,19 @@ for ko in "$art"/*.ko; do
 done
 printf '%s\n' "${order[@]}" >"$root/etc/kmods"
 
+# The real intel_gpu_top (intel-gpu-tools, installed by scripts/deps.sh)
+# and the shared libraries it links, at their host paths.
+igt=/usr/bin/intel_gpu_top
+if [ ! -x "$igt" ]; then
+	echo "run.sh: $igt missing (scripts/deps.sh installs intel-gpu-tools)" >&2
+	exit 1
+fi
+for f in "$igt" $(ldd "$igt" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+				   $1 ~ /^\// { print $1 }'); do
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
+done
+
 cp -a "$art/tests/." "$root/tests/"
 if [ -n "${NSGPUPERF_SUITES:-}" ]; then
 	grep -wE "^($(echo "$NSGPUPERF_SUITES" | tr ' ' '|'))" "$art/tests/suites" \
@@ -94,7 +111,8 @@ start=$(date +%s)
 set +e
 timeout --signal=KILL "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
 	-m 2048 -smp 2 -nographic -no-reboot -vga none -nic none \
-	-device edu,addr=02.0 -device edu,addr=05.0 \
+	-device e1000,addr=02.0,romfile= -device e1000,addr=05.0,romfile= \
+	-device edu,addr=06.0 \
 	-kernel "$vmlinuz" -initrd "$out/initramfs.cpio.gz" \
 	-append "console=ttyS0 loglevel=7 panic=-1 rdinit=/init" \
 	-serial "file:$out/console.log" -serial "file:$out/tap.log" \
