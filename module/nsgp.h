@@ -5,11 +5,15 @@
  * Lock order (outer first):
  *
  *   device_lock(pci device)	held by the driver core around the PCI bus
- *				notifier; taken by the init scan
+ *				notifier; taken by the init scan, for GPUs
+ *				only
  *   nsgp_group.lock		one group's state (read/ioctl on a group fd)
- *   nsgp_lock			GPU registry, per-GPU counter lists, counter
- *				reference counts, creation/release of kernel
- *				counters
+ *   nsgp_gpu.ctr_lock		one GPU's counters: their list and reference
+ *				counts, creation and release of its kernel
+ *				counters (which may sleep long: xe wakes the
+ *				GPU); bind and unbind of that GPU
+ *   nsgp_lock			GPU registry and the per-GPU fields; held
+ *				briefly, never across counter creation
  *   nsgp_gpu.sem		read: a reader uses the kernel counters of a
  *				GPU; write: the unbind path releases them
  *   nsgp_charge_lock		per-container group counts (leaf, never
@@ -20,7 +24,10 @@
  *				the holders of a client (none of ours held)
  *
  * Never take device_lock() while holding any of the others: the bus
- * notifier runs with it held and takes nsgp_lock.
+ * notifier runs with it held and takes ctr_lock and nsgp_lock, and only
+ * for a PCI device bound to a GPU driver (or one in the registry being
+ * deleted).  No lock of ours is held while waiting for CPU hotplug or
+ * across cpus_read_lock().
  */
 #ifndef NSGP_H
 #define NSGP_H
@@ -146,9 +153,12 @@ void nsgp_cg_uncharge(struct nsgp_cg_charge *c);
  * @drm: the DRM device of the GPU while bound, referenced (drm_dev_get)
  * @events: events of the PMU read from sysfs at bind
  * @nr_events: entries in @events
- * @counters: live struct nsgp_counter of the GPU
+ * @ctr_lock: see the lock order above
+ * @counters: live struct nsgp_counter of the GPU, under @ctr_lock
  *
- * All fields but @ref, @id, @pdev and @pci_addr are protected by nsgp_lock.
+ * The other fields but @ref, @id, @pdev and @pci_addr are protected by
+ * nsgp_lock; bind and unbind also hold @ctr_lock, so that @pmu_ok,
+ * @pmu_type, @pmu_name and @generation are stable under either lock.
  */
 struct nsgp_gpu {
 	struct kref ref;
@@ -169,6 +179,7 @@ struct nsgp_gpu {
 	struct drm_device *drm;
 	struct nsgpuperf_event_info *events;
 	unsigned int nr_events;
+	struct mutex ctr_lock;		/* see @ctr_lock above */
 	struct list_head counters;
 };
 
@@ -179,7 +190,7 @@ void nsgp_gpu_exit(void);
 struct nsgp_gpu *nsgp_gpu_get(struct nsgp_session *s, u32 id);
 void nsgp_gpu_put(struct nsgp_gpu *gpu);
 int nsgp_gpu_generation(struct nsgp_gpu *gpu, u64 *gen);
-int nsgp_gpu_pmu_cpu_locked(struct nsgp_gpu *gpu);
+int nsgp_gpu_pmu_cpu(struct nsgp_gpu *gpu);
 long nsgp_ioctl_list_gpus(struct nsgp_session *s, void __user *uarg);
 long nsgp_ioctl_list_events(struct nsgp_session *s, void __user *uarg);
 struct nsgp_gpu *nsgp_gpu_find_drm_locked(struct file *f,

@@ -27,7 +27,7 @@
 static int pmu_cpu = -1;
 module_param(pmu_cpu, int, 0444);
 MODULE_PARM_DESC(pmu_cpu,
-		 "CPU of the PMU cpumask on kernels < 6.15 (default -1: first online CPU)");
+		 "CPU of the PMU cpumask on kernels < 6.15 (default -1: first online CPU); it follows CPU hotplug, and debugfs mock_i915/pmu_cpu moves it");
 
 static unsigned int ccs;
 module_param(ccs, uint, 0444);
@@ -112,6 +112,43 @@ static int mock_guc_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(mock_guc_fops, mock_guc_get, mock_guc_set, "%llu\n");
 
+static int mock_init_gate_get(void *data, u64 *val)
+{
+	struct mock_gpu *gpu = data;
+
+	*val = READ_ONCE(gpu->init_gate);
+	return 0;
+}
+
+static int mock_init_gate_set(void *data, u64 val)
+{
+	struct mock_gpu *gpu = data;
+
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(gpu->init_gate, val);
+	if (!val)
+		wake_up_all(&mock_init_gate_wq);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(mock_init_gate_fops, mock_init_gate_get,
+			 mock_init_gate_set, "%llu\n");
+
+#ifndef MOCK_PMU_SYS_WIDE
+static int mock_pmu_cpu_get(void *data, u64 *val)
+{
+	*val = mock_pmu_get_cpu();
+	return 0;
+}
+
+static int mock_pmu_cpu_set(void *data, u64 val)
+{
+	return mock_pmu_set_cpu(min_t(u64, val, UINT_MAX));
+}
+DEFINE_DEBUGFS_ATTRIBUTE(mock_pmu_cpu_fops, mock_pmu_cpu_get, mock_pmu_cpu_set,
+			 "%llu\n");
+#endif
+
 static void mock_debugfs_add(struct mock_gpu *gpu)
 {
 	struct dentry *dir;
@@ -121,6 +158,10 @@ static void mock_debugfs_add(struct mock_gpu *gpu)
 	debugfs_create_file_unsafe("live_events", 0444, dir, &gpu->live_events,
 				   &mock_live_events_fops);
 	debugfs_create_file_unsafe("guc", 0644, dir, gpu, &mock_guc_fops);
+	debugfs_create_file_unsafe("init_gate", 0644, dir, gpu,
+				   &mock_init_gate_fops);
+	debugfs_create_file_unsafe("init_waiters", 0444, dir,
+				   &gpu->init_waiters, &mock_live_events_fops);
 	debugfs_create_u32("fdinfo_padding", 0644, dir, &gpu->fdinfo_pad_lines);
 	gpu->debugfs = dir;
 }
@@ -182,6 +223,7 @@ static int mock_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mock_gpu_topology(gpu);
 	spin_lock_init(&gpu->lock);
 	atomic_set(&gpu->live_events, 0);
+	atomic_set(&gpu->init_waiters, 0);
 	pci_set_drvdata(pdev, gpu);
 
 	ret = drmm_add_action_or_reset(&gpu->drm, mock_gpu_release, gpu);
@@ -245,10 +287,16 @@ static int __init mock_init(void)
 	debugfs_create_file_unsafe("live_events", 0444, mock_debugfs_root,
 				   &mock_live_events_total,
 				   &mock_live_events_fops);
+#ifndef MOCK_PMU_SYS_WIDE
+	debugfs_create_file_unsafe("pmu_cpu", 0644, mock_debugfs_root, NULL,
+				   &mock_pmu_cpu_fops);
+#endif
 
 	ret = pci_register_driver(&mock_pci_driver);
-	if (ret)
+	if (ret) {
 		debugfs_remove_recursive(mock_debugfs_root);
+		mock_pmu_exit();
+	}
 	return ret;
 }
 
@@ -256,6 +304,7 @@ static void __exit mock_exit(void)
 {
 	pci_unregister_driver(&mock_pci_driver);
 	debugfs_remove_recursive(mock_debugfs_root);
+	mock_pmu_exit();
 	/* the struct pmu of each GPU is freed after a grace period */
 	rcu_barrier();
 }

@@ -29,6 +29,7 @@
 #include <linux/pci.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 
 #include <drm/drm_device.h>
 
@@ -76,6 +77,9 @@ struct mock_gpu {
 
 	atomic_t live_events;
 	struct dentry *debugfs;
+
+	bool init_gate;		/* test control: event_init waits while set */
+	atomic_t init_waiters;	/* event_init calls waiting at the gate */
 };
 
 static inline struct mock_gpu *to_mock_gpu(struct drm_device *drm)
@@ -85,8 +89,12 @@ static inline struct mock_gpu *to_mock_gpu(struct drm_device *drm)
 
 /* pmu.c */
 extern atomic_t mock_live_events_total;
+extern struct wait_queue_head mock_init_gate_wq;
 bool mock_is_igp(struct pci_dev *pdev);
 int mock_pmu_init_cpumask(int cpu);
+void mock_pmu_exit(void);
+int mock_pmu_set_cpu(unsigned int cpu);
+int mock_pmu_get_cpu(void);
 int mock_pmu_register(struct mock_gpu *gpu);
 void mock_pmu_unregister(struct mock_gpu *gpu);
 void mock_pmu_free(struct mock_gpu *gpu);

@@ -17,11 +17,19 @@
  *   ".../<pci name>/guc"          read/write 0 or 1: GuC submission mode
  *                                  (kernels < 6.5 then print no
  *                                  drm-engine-* fdinfo lines, as i915 did)
+ *   ".../<pci name>/init_gate"    read/write 0 or 1: while 1, the PMU's
+ *                                  event_init waits (up to 60 s) as xe's
+ *                                  does while it wakes the GPU
+ *   ".../<pci name>/init_waiters" read: event_init calls waiting there
  *   ".../<pci name>/fdinfo_padding" read/write N: the fdinfo of clients
  *                                  opened from now on ends with N more
  *                                  lines (about 24 bytes each), to make it
  *                                  larger than a reader expects
  *   MOCK_I915_DEBUGFS_DIR "/live_events"  read: live events, every GPU
+ *   MOCK_I915_DEBUGFS_DIR "/pmu_cpu"      read/write (kernels < 6.15 only):
+ *                                  the CPU of the PMUs' cpumask; a write
+ *                                  moves it as CPU hotplug would (the
+ *                                  cpumask also follows hotplug, as i915's)
  *
  * Per-client busy time (DRM fdinfo drm-engine-<class>): the
  * DRM_IOCTL_MOCK_I915_ADD_BUSY ioctl on a render or card node fd adds

@@ -9,6 +9,7 @@
  *
  * Counter values are computed when read: base + rate * (now - since).
  */
+#include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
 #include <linux/device.h>
 #include <linux/math64.h>
@@ -18,6 +19,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/topology.h>
+#include <linux/wait.h>
 
 #include <drm/drm_drv.h>
 #include <uapi/drm/i915_drm.h>
@@ -40,6 +43,7 @@ struct mock_pmu {
 	struct mock_gpu *gpu;
 	bool closed;
 	char name[32];
+	struct hlist_node cpuhp;	/* up to 6.14: CPU hotplug instance */
 	/* sysfs events/, built at registration as i915 does */
 	struct attribute_group events_group;
 	const struct attribute_group *attr_groups[4];
@@ -51,6 +55,7 @@ struct mock_pmu {
 };
 
 atomic_t mock_live_events_total = ATOMIC_INIT(0);
+DECLARE_WAIT_QUEUE_HEAD(mock_init_gate_wq);
 
 #define MOCK_PMU_INTERRUPTS	2	/* the counter of ___I915_PMU_OTHER(gt, 2) */
 
@@ -337,9 +342,73 @@ static const struct attribute_group mock_pmu_cpumask_group = {
 };
 #endif
 
+#ifndef MOCK_PMU_SYS_WIDE
+static enum cpuhp_state mock_cpuhp_state = CPUHP_INVALID;
+
+/* As i915: the first CPU to come online while none is chosen. */
+static int mock_pmu_cpu_online(unsigned int cpu, struct hlist_node *node)
+{
+	if (cpumask_empty(&mock_pmu_cpumask))
+		cpumask_set_cpu(cpu, &mock_pmu_cpumask);
+	return 0;
+}
+
+/*
+ * As i915 (up to 6.14): when the chosen CPU goes offline, the cpumask
+ * moves and every instance's events migrate.  i915 looks only among the
+ * CPU's SMT siblings and is left with an empty cpumask without one (no
+ * event opens until a CPU comes online); the mock then takes any other
+ * online CPU, as perf core does for scoped PMUs from 6.15, so that hotplug
+ * in a VM without SMT moves the cpumask as on real hardware.
+ */
+static int mock_pmu_cpu_offline(unsigned int cpu, struct hlist_node *node)
+{
+	struct mock_pmu *pmu = hlist_entry_safe(node, struct mock_pmu, cpuhp);
+	unsigned int target;
+
+	/* Removing an instance runs this too: ignore it, as i915 does. */
+	if (READ_ONCE(pmu->closed))
+		return 0;
+	if (cpumask_test_and_clear_cpu(cpu, &mock_pmu_cpumask)) {
+		target = cpumask_any_but(topology_sibling_cpumask(cpu), cpu);
+		if (target >= nr_cpu_ids)
+			target = cpumask_any_but(cpu_online_mask, cpu);
+		if (target < nr_cpu_ids)
+			cpumask_set_cpu(target, &mock_pmu_cpumask);
+	}
+	target = cpumask_first(&mock_pmu_cpumask);
+	if (target < nr_cpu_ids && target != cpu)
+		perf_pmu_migrate_context(&pmu->base, cpu, target);
+	return 0;
+}
+
+/*
+ * Test control: move the cpumask to @cpu, as a hotplug would have.  Events
+ * stay on their CPU (they still count there) until it goes offline.
+ */
+int mock_pmu_set_cpu(unsigned int cpu)
+{
+	int ret = -EINVAL;
+
+	cpus_read_lock();
+	if (cpu < nr_cpu_ids && cpu_online(cpu)) {
+		cpumask_clear(&mock_pmu_cpumask);
+		cpumask_set_cpu(cpu, &mock_pmu_cpumask);
+		ret = 0;
+	}
+	cpus_read_unlock();
+	return ret;
+}
+
+int mock_pmu_get_cpu(void)
+{
+	return cpumask_first(&mock_pmu_cpumask);
+}
+#endif
+
 /*
  * pmu_cpu < 0: the first online CPU, as i915's CPU hotplug callback picks
- * it.  (CPU hotplug migration is not mocked.)
+ * it.  Up to 6.14 the mock follows CPU hotplug as i915 does.
  */
 int mock_pmu_init_cpumask(int cpu)
 {
@@ -350,8 +419,23 @@ int mock_pmu_init_cpumask(int cpu)
 #ifndef MOCK_PMU_SYS_WIDE
 	cpumask_clear(&mock_pmu_cpumask);
 	cpumask_set_cpu(cpu, &mock_pmu_cpumask);
+	cpu = cpuhp_setup_state_multi(CPUHP_AP_ONLINE_DYN, "mock_i915:online",
+				      mock_pmu_cpu_online,
+				      mock_pmu_cpu_offline);
+	if (cpu < 0)
+		return cpu;
+	mock_cpuhp_state = cpu;
 #endif
 	return 0;
+}
+
+void mock_pmu_exit(void)
+{
+#ifndef MOCK_PMU_SYS_WIDE
+	if (mock_cpuhp_state != CPUHP_INVALID)
+		cpuhp_remove_multi_state(mock_cpuhp_state);
+	mock_cpuhp_state = CPUHP_INVALID;
+#endif
 }
 
 /* ---- perf callbacks ------------------------------------------------- */
@@ -381,6 +465,14 @@ static int mock_pmu_event_init(struct perf_event *event)
 
 	if (event->attr.type != event->pmu->type)
 		return -ENOENT;
+
+	/* Test control: hold event_init, as xe does while it wakes the GPU. */
+	if (READ_ONCE(pmu->gpu->init_gate)) {
+		atomic_inc(&pmu->gpu->init_waiters);
+		wait_event_timeout(mock_init_gate_wq,
+				   !READ_ONCE(pmu->gpu->init_gate), 60 * HZ);
+		atomic_dec(&pmu->gpu->init_waiters);
+	}
 
 	/* unsupported modes and filters */
 	if (event->attr.sample_period)
@@ -531,6 +623,15 @@ int mock_pmu_register(struct mock_gpu *gpu)
 		kfree(pmu);
 		return ret;
 	}
+#ifndef MOCK_PMU_SYS_WIDE
+	ret = cpuhp_state_add_instance_nocalls(mock_cpuhp_state, &pmu->cpuhp);
+	if (ret) {
+		mock_perf_pmu_unregister(&pmu->base);
+		mock_pmu_free_attrs(pmu);
+		kfree(pmu);
+		return ret;
+	}
+#endif
 	gpu->pmu = pmu;
 	return 0;
 }
@@ -548,6 +649,9 @@ void mock_pmu_unregister(struct mock_gpu *gpu)
 		return;
 	WRITE_ONCE(pmu->closed, true);
 	synchronize_rcu();
+#ifndef MOCK_PMU_SYS_WIDE
+	cpuhp_state_remove_instance_nocalls(mock_cpuhp_state, &pmu->cpuhp);
+#endif
 	mock_perf_pmu_unregister(&pmu->base);
 }
 

@@ -24,9 +24,11 @@
 # kernel messages cannot interleave with TAP.  Counting: the harness'
 # "# Totals:" line of each suite; a suite that dies before it, exits
 # non-zero with no failure counted, or a VM that times out counts as a
-# failure.  One extra check per boot fails on any kernel BUG/WARNING/Oops,
-# KFENCE/UBSAN report, list corruption, or a taint other than O/E
-# (out-of-tree, unsigned: expected for our modules).
+# failure.  Two extra checks per boot: one fails on any kernel
+# BUG/WARNING/Oops, KFENCE/UBSAN report, list corruption, or a taint other
+# than O/E (out-of-tree, unsigned: expected for our modules); one on any
+# console line naming our modules that is not in its list of expected
+# lines.  The console shows KERN_INFO (loglevel=7), so those lines are seen.
 #
 # Environment: NSGPUPERF_VM_TIMEOUT (seconds, default 900),
 # NSGPUPERF_ACCEL (tcg|kvm, default tcg),
@@ -112,7 +114,7 @@ timeout --signal=KILL "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
 	-device e1000,addr=02.0,romfile= -device e1000,addr=05.0,romfile= \
 	-device edu,addr=06.0 \
 	-kernel "$vmlinuz" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 loglevel=6 panic=-1 rdinit=/init" \
+	-append "console=ttyS0 loglevel=7 panic=-1 rdinit=/init" \
 	-serial "file:$out/console.log" -serial "file:$out/tap.log" \
 	-monitor none </dev/null >"$out/qemu.log" 2>&1
 qrc=$?
@@ -145,7 +147,7 @@ awk -v qrc="$qrc" -v kver="$kver" '
 	}' "$out/tap.log" 2>"$out/counts" | tee "$out/failures" >&2
 read -r passed failed skipped taint <"$out/counts"
 
-# Kernel log check: counted as one test per boot.
+# Kernel log checks: counted as two tests per boot.
 # A memory-cgroup OOM report (limits_test drives a container into its
 # memory.max on purpose) carries a call trace: its block is taken out; a
 # global OOM's is not.
@@ -168,6 +170,27 @@ fi
 if [ -n "$bad" ] || [ "$taint_bad" = 1 ]; then
 	echo "not ok - $kver: kernel log has warnings or taint ${taint:-?}:" >&2
 	echo "$bad" | sed 's/^/#   /' >&2
+	echo "#   (full log: $out/console.log)" >&2
+	failed=$((failed + 1))
+else
+	passed=$((passed + 1))
+fi
+
+# Every console line that names our modules (or a function of theirs,
+# nsgp_*) must be one of the lines they are expected to print: a kernel
+# complaint about them (a deprecated API, a stack trace, a lockdep report)
+# fails the run even where the check above has no pattern for it.
+ours='nsgpuperf|mock_i915|nsgp_'
+expected='^(nsgpuperf|mock_i915): loading out-of-tree module taints kernel\.$'
+expected+='|^(nsgpuperf|mock_i915): module verification failed: signature and/or required key missing - tainting kernel$'
+expected+='|^nsgpuperf: GPU [0-9]+ \([0-9a-f:.]+, [a-z0-9_]+\): (PMU [A-Za-z0-9_.]+, type [0-9]+, [0-9]+ events|no PMU found)$'
+expected+='|^nsgpuperf: open denied to pid [0-9]+ \(.*\): [A-Za-z0-9_ /]+$'
+expected+='|^nsgpuperf: [0-9]+ similar denial lines suppressed$'
+unexpected=$(sed -E 's/\r$//; s/^\[ *[0-9]+\.[0-9]+\] //' "$out/console-checked.log" |
+	grep -aE "$ours" | grep -avE "$expected" | head -n 20 || true)
+if [ -n "$unexpected" ]; then
+	echo "not ok - $kver: kernel log has unexpected lines naming our modules:" >&2
+	echo "$unexpected" | sed 's/^/#   /' >&2
 	echo "#   (full log: $out/console.log)" >&2
 	failed=$((failed + 1))
 else
