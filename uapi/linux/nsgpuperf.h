@@ -413,7 +413,13 @@ struct nsgpuperf_cgroup_usage {
 #define NSGPUPERF_IOC_PRESENT_GPU \
 	_IOWR(NSGPUPERF_IOC_MAGIC, 0x05, struct nsgpuperf_gpu_present)
 
-/* On a group fd; like PERF_EVENT_IOC_{ENABLE,DISABLE,RESET} on a leader. */
+/*
+ * On a group fd, which stands for the group's leader (its first event), as
+ * perf_ioctl() treats PERF_EVENT_IOC_{ENABLE,DISABLE,RESET}: with argument
+ * 0 they act on the leader alone (ENABLE/DISABLE of the leader start and
+ * stop the whole group's counting; RESET zeroes the leader's count only);
+ * with PERF_IOC_FLAG_GROUP, on every event.  Other argument bits: EINVAL.
+ */
 #define NSGPUPERF_GROUP_IOC_ENABLE	_IO(NSGPUPERF_IOC_MAGIC, 0x20)
 #define NSGPUPERF_GROUP_IOC_DISABLE	_IO(NSGPUPERF_IOC_MAGIC, 0x21)
 #define NSGPUPERF_GROUP_IOC_RESET	_IO(NSGPUPERF_IOC_MAGIC, 0x22)
