@@ -131,34 +131,24 @@ TEST_F(cgroups, usage_sums_the_subtree)
 	ASSERT_GT(b1.pid, 0);
 
 	u = usage_in(CG "/A", self->gpu0, 0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(2, u.clients);
-	ASSERT_EQ(1200, u.render);
+	ASSERT_USAGE(u, 2, 1200);
 	ASSERT_EQ(30, u.video);
 	ASSERT_EQ(0, u.copy);
 	ASSERT_EQ(0, u.status);
 
 	u = usage_in(CG "/A/child", self->gpu0, 0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(1, u.clients);
-	ASSERT_EQ(200, u.render);
+	ASSERT_USAGE(u, 1, 200);
 
 	u = usage_in(CG "/B", self->gpu0, 0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(1, u.clients);
-	ASSERT_EQ(30000, u.render);
+	ASSERT_USAGE(u, 1, 30000);
 	ASSERT_EQ(0, u.video);
 
 	u = usage_in(CG "/B", self->gpu1, 0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(1, u.clients);
-	ASSERT_EQ(5, u.render);
+	ASSERT_USAGE(u, 1, 5);
 
 	/* the root cgroup sees every client */
 	u = get_usage(self->fd, self->gpu0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(3, u.clients);
-	ASSERT_EQ(31200, u.render);
+	ASSERT_USAGE(u, 3, 31200);
 
 	/* a client that closes its fd drops out */
 	ASSERT_EQ(0, stop_client(&ac));
@@ -185,9 +175,7 @@ TEST_F(cgroups, scope_is_captured_at_open)
 	ASSERT_GT(b.pid, 0);
 	/* opened in A, then moved to the root: still A's view */
 	u = usage_in(CG "/A", self->gpu0, 1);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(1, u.clients);
-	ASSERT_EQ(400, u.render);
+	ASSERT_USAGE(u, 1, 400);
 	stop_client(&a);
 	stop_client(&b);
 }

@@ -266,9 +266,7 @@ TEST_F(scope, narrow_inside_refuse_outside)
 	ASSERT_GT(other.pid, 0);
 
 	ASSERT_EQ(0, run_ct(&spec, self->res));
-	ASSERT_EQ(0, self->res->u.err);
-	ASSERT_EQ(1, self->res->u.clients);
-	ASSERT_EQ(2000, self->res->u.render);
+	ASSERT_USAGE(self->res->u, 1, 2000);
 	ASSERT_EQ(cg_id(CT1 "/system.slice"), self->res->u.scope_cgroup_id);
 
 	/* a cgroup outside the container */
@@ -301,9 +299,7 @@ TEST_F(scope, no_cgroup_namespace_falls_back_to_own_cgroup)
 	ASSERT_EQ(0, run_ct(&spec, self->res));
 	ASSERT_EQ(NSGPUPERF_SCOPE_OWN_CGROUP, self->res->v.scope);
 	ASSERT_STREQ("/ct1/system.slice/app.service", self->res->v.scope_path);
-	ASSERT_EQ(0, self->res->u.err);
-	ASSERT_EQ(1, self->res->u.clients);
-	ASSERT_EQ(2000, self->res->u.render);
+	ASSERT_USAGE(self->res->u, 1, 2000);
 
 	stop_client(&init);
 	stop_client(&app);
@@ -344,9 +340,7 @@ TEST_F(scope, host_root_scope_counts_every_client)
 	ASSERT_EQ(cg_id(CG), v.scope_cgroup_id);
 	ASSERT_FALSE(v.features & NSGPUPERF_FEAT_PRESENT_REQUIRED);
 	u = get_usage(self->fd, self->gpu0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(2, u.clients);
-	ASSERT_EQ(41000, u.render);
+	ASSERT_USAGE(u, 2, 41000);
 	stop_client(&a);
 	stop_client(&b);
 }
@@ -391,9 +385,7 @@ TEST_F(scope, oversized_client_is_skipped_not_fatal)
 	ASSERT_GT(small.pid, 0);
 
 	u = get_usage(self->fd, self->gpu0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(1, u.clients);
-	ASSERT_EQ(2000, u.render);
+	ASSERT_USAGE(u, 1, 2000);
 	/* what it could not read is not shown as zero */
 	ASSERT_EQ(NSGPUPERF_USAGE_STATUS_INCOMPLETE, u.status);
 
@@ -675,13 +667,9 @@ TEST_F(scope, client_outlives_its_opener)
 	ASSERT_EQ(0, c.pid);
 
 	u = get_usage(self->fd, self->gpu0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(1, u.clients);
-	ASSERT_EQ(5000, u.render);
+	ASSERT_USAGE(u, 1, 5000);
 	ASSERT_EQ(0, run_ct(&spec, self->res));
-	ASSERT_EQ(0, self->res->u.err);
-	ASSERT_EQ(1, self->res->u.clients);
-	ASSERT_EQ(5000, self->res->u.render);
+	ASSERT_USAGE(self->res->u, 1, 5000);
 	end_orphan(&c);
 }
 
@@ -693,9 +681,7 @@ TEST_F(scope, client_opened_by_a_thread_that_exited)
 	c = orphan_client(CT1 "/init.scope", NULL, self->node0, 6000, true);
 	ASSERT_EQ(0, c.pid);
 	ASSERT_EQ(0, run_ct(&spec, self->res));
-	ASSERT_EQ(0, self->res->u.err);
-	ASSERT_EQ(1, self->res->u.clients);
-	ASSERT_EQ(6000, self->res->u.render);
+	ASSERT_USAGE(self->res->u, 1, 6000);
 	end_orphan(&c);
 }
 
@@ -710,9 +696,7 @@ TEST_F(scope, orphan_counts_where_its_holder_is)
 			  7000, false);
 	ASSERT_EQ(0, c.pid);
 	ASSERT_EQ(0, run_ct(&spec, self->res));
-	ASSERT_EQ(0, self->res->u.err);
-	ASSERT_EQ(0, self->res->u.clients);
-	ASSERT_EQ(0, self->res->u.render);
+	ASSERT_USAGE(self->res->u, 0, 0);
 
 	spec.enter = CT2;
 	spec.leaf = CT2 "/.lxc";

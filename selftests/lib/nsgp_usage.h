@@ -18,6 +18,13 @@ struct usage {
 	int err;
 };
 
+/* In a kselftest body: the call worked, with these clients and render ns. */
+#define ASSERT_USAGE(u, nr_clients, render_ns) do {	\
+	ASSERT_EQ(0, (u).err);				\
+	ASSERT_EQ(nr_clients, (u).clients);		\
+	ASSERT_EQ(render_ns, (u).render);		\
+} while (0)
+
 /* Move the calling process into a cgroup (path); 0 or -errno. */
 int cg_enter(const char *cg);
 /* The id of a cgroup v2 directory (its inode number), 0 on error. */
