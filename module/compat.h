@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Every difference between the kernels nsgpuperf builds for (6.1, 6.12,
- * 7.x) lives here, keyed on LINUX_VERSION_CODE; no other file tests the
- * kernel version.
+ * 7.x) lives here, keyed on LINUX_VERSION_CODE or, where distributions
+ * backport the API, on a NSGP_HAVE_* feature test that Kbuild greps from
+ * the kernel's headers; no other file tests the kernel version.
  *
  * Differences that need no code because the types follow each other:
  * - 6.4 made struct device::bus and the bus_*() helpers take a
@@ -19,6 +20,7 @@
 #include <linux/perf_event.h>
 #include <linux/rcupdate.h>
 #include <linux/version.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_file.h>
 
@@ -88,6 +90,15 @@ static inline bool nsgp_event_reads_anywhere(const struct perf_event *event)
 {
 	return false;
 }
+#endif
+
+/*
+ * system_dfl_wq: the unbound system workqueue's name since 6.17 (Debian's
+ * 6.12 has it too); 7.x warns, once per work function, about work queued
+ * on system_unbound_wq.  Before, only the old name exists.
+ */
+#ifndef NSGP_HAVE_SYSTEM_DFL_WQ
+#define system_dfl_wq system_unbound_wq
 #endif
 
 #endif /* NSGP_COMPAT_H */

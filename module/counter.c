@@ -15,6 +15,7 @@
  * (find_get_context()), which an unprivileged caller fails, so counters
  * are created from a work item, in the kernel's own context.
  */
+#include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/perf_event.h>
 #include <linux/slab.h>
@@ -29,9 +30,9 @@
  * @node: entry of the GPU's counter list while live
  * @gpu: the GPU, referenced
  * @config: perf config
- * @users: groups holding it (under nsgp_lock)
+ * @users: groups holding it (under the GPU's ctr_lock)
  * @event: the kernel perf event; NULL once released by an unbind
- *	(under nsgp_lock and the GPU's sem for write)
+ *	(under the GPU's ctr_lock and its sem for write)
  */
 struct nsgp_counter {
 	struct list_head node;
@@ -74,10 +75,53 @@ struct perf_event *nsgp_kernel_counter_create(struct perf_event_attr *attr,
 	struct nsgp_create_work cw = { .attr = attr, .cpu = cpu };
 
 	INIT_WORK_ONSTACK(&cw.work, nsgp_create_fn);
-	queue_work(system_unbound_wq, &cw.work);
+	queue_work(system_dfl_wq, &cw.work);
 	flush_work(&cw.work);
 	destroy_work_on_stack(&cw.work);
 	return cw.event;
+}
+
+/* Attempts at creating a kernel counter while CPU hotplug moves its CPU. */
+#define NSGP_CREATE_TRIES	8
+
+/*
+ * Create the kernel counter of @config on the CPU the GPU's PMU wants.
+ *
+ * Up to 6.14 i915 takes events only on the one CPU of its cpumask, which
+ * its CPU hotplug callback moves when that CPU goes offline.  Between
+ * reading the cpumask and the PMU's event_init, hotplug can make a valid
+ * config fail: EINVAL (not the PMU's CPU any more) or ENODEV (perf: the
+ * CPU is offline).  Holding cpus_read_lock() across the creation would
+ * close that window but can deadlock: the work item's perf code takes the
+ * hotplug lock itself (static keys), and a hotplug writer waiting for our
+ * read lock blocks every new reader.  So retry instead, as long as the
+ * PMU's CPU changed or went offline since it was read.
+ */
+static struct perf_event *nsgp_counter_create(struct nsgp_gpu *gpu, u64 config)
+{
+	struct perf_event_attr attr = {
+		.type = gpu->pmu_type,
+		.size = sizeof(attr),
+		.config = config,
+	};
+	struct perf_event *event;
+	int cpu, next, tries = 0;
+
+	cpu = nsgp_gpu_pmu_cpu(gpu);
+	for (;;) {
+		if (cpu < 0)
+			return ERR_PTR(cpu);
+		event = nsgp_kernel_counter_create(&attr, cpu);
+		if (!IS_ERR(event) ||
+		    (PTR_ERR(event) != -EINVAL && PTR_ERR(event) != -ENODEV) ||
+		    ++tries == NSGP_CREATE_TRIES)
+			return event;
+		/* The error is the PMU's unless hotplug moved its CPU. */
+		next = nsgp_gpu_pmu_cpu(gpu);
+		if (next == cpu && cpu_online(cpu))
+			return event;
+		cpu = next;
+	}
 }
 
 /**
@@ -86,7 +130,11 @@ struct perf_event *nsgp_kernel_counter_create(struct perf_event_attr *attr,
  * @generation: generation of the group that wants it
  * @config: perf config
  *
- * Opens the kernel counter if no group uses this config yet.
+ * Opens the kernel counter if no group uses this config yet.  Creation
+ * holds the GPU's ctr_lock, not the registry's nsgp_lock: the driver
+ * cannot unbind (and unregister the PMU) meanwhile, since its unbind
+ * notifier takes ctr_lock, and other GPUs and the registry are not held
+ * up by a slow event_init.
  *
  * Return: the counter, or an ERR_PTR(): -ENODEV if the GPU is unbound or
  * no longer in @generation, the PMU's error for a config it rejects
@@ -95,15 +143,10 @@ struct perf_event *nsgp_kernel_counter_create(struct perf_event_attr *attr,
 struct nsgp_counter *nsgp_counter_get(struct nsgp_gpu *gpu, u64 generation,
 				      u64 config)
 {
-	struct perf_event_attr attr = {
-		.size = sizeof(attr),
-		.config = config,
-	};
 	struct perf_event *event;
 	struct nsgp_counter *ctr;
-	int cpu;
 
-	mutex_lock(&nsgp_lock);
+	mutex_lock(&gpu->ctr_lock);
 	if (!gpu->pmu_ok || gpu->generation != generation) {
 		ctr = ERR_PTR(-ENODEV);
 		goto out;
@@ -120,18 +163,7 @@ struct nsgp_counter *nsgp_counter_get(struct nsgp_gpu *gpu, u64 generation,
 		ctr = ERR_PTR(-ENOMEM);
 		goto out;
 	}
-	cpu = nsgp_gpu_pmu_cpu_locked(gpu);
-	if (cpu < 0) {
-		kfree(ctr);
-		ctr = ERR_PTR(cpu);
-		goto out;
-	}
-	attr.type = gpu->pmu_type;
-	/*
-	 * The work item takes no nsgp lock; the driver cannot unbind (and
-	 * unregister the PMU) meanwhile: its notifier waits for nsgp_lock.
-	 */
-	event = nsgp_kernel_counter_create(&attr, cpu);
+	event = nsgp_counter_create(gpu, config);
 	if (IS_ERR(event)) {
 		kfree(ctr);
 		ctr = ERR_CAST(event);
@@ -144,7 +176,7 @@ struct nsgp_counter *nsgp_counter_get(struct nsgp_gpu *gpu, u64 generation,
 	ctr->event = event;
 	list_add_tail(&ctr->node, &gpu->counters);
 out:
-	mutex_unlock(&nsgp_lock);
+	mutex_unlock(&gpu->ctr_lock);
 	return ctr;
 }
 
@@ -158,9 +190,9 @@ void nsgp_counter_put(struct nsgp_counter *ctr)
 {
 	struct nsgp_gpu *gpu = ctr->gpu;
 
-	mutex_lock(&nsgp_lock);
+	mutex_lock(&gpu->ctr_lock);
 	if (--ctr->users) {
-		mutex_unlock(&nsgp_lock);
+		mutex_unlock(&gpu->ctr_lock);
 		return;
 	}
 	/* Unless an unbind released it already, it is still listed. */
@@ -168,7 +200,7 @@ void nsgp_counter_put(struct nsgp_counter *ctr)
 		list_del(&ctr->node);
 		perf_event_release_kernel(ctr->event);
 	}
-	mutex_unlock(&nsgp_lock);
+	mutex_unlock(&gpu->ctr_lock);
 	kfree(ctr);
 	nsgp_gpu_put(gpu);
 }
@@ -245,14 +277,14 @@ bool nsgp_counter_read_here(struct nsgp_counter *ctr, u64 *val)
  * nsgp_counters_release_gpu_locked() - release every counter of a GPU
  * @gpu: the GPU, whose driver is about to unbind
  *
- * Called with nsgp_lock and the GPU's sem held for write.  The counters
- * stay allocated while groups hold them, with no event.
+ * Called with the GPU's ctr_lock and its sem held for write.  The
+ * counters stay allocated while groups hold them, with no event.
  */
 void nsgp_counters_release_gpu_locked(struct nsgp_gpu *gpu)
 {
 	struct nsgp_counter *ctr, *tmp;
 
-	lockdep_assert_held(&nsgp_lock);
+	lockdep_assert_held(&gpu->ctr_lock);
 	list_for_each_entry_safe(ctr, tmp, &gpu->counters, node) {
 		list_del_init(&ctr->node);
 		perf_event_release_kernel(ctr->event);

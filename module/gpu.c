@@ -58,6 +58,7 @@ DEFINE_MUTEX(nsgp_lock);
 static LIST_HEAD(nsgp_gpus);		/* under nsgp_lock */
 static unsigned int nsgp_nr_gpus;	/* under nsgp_lock */
 static u32 nsgp_next_gpu_id;		/* under nsgp_lock */
+static bool nsgp_exiting;		/* under nsgp_lock: no new GPU binds */
 
 /* The software PMU's device, referenced: its ->bus is event_source. */
 static struct device *nsgp_sw_pmu_dev;
@@ -100,8 +101,9 @@ static const struct attribute_group *const *nsgp_pmu_groups(struct device *dev,
  * the groups named @group (NULL: the unnamed groups, the device's own
  * directory).
  *
- * The caller keeps the PMU registered meanwhile: it holds nsgp_lock with
- * the GPU bound, so the driver cannot get past the unbind notifier.
+ * The caller keeps the PMU registered meanwhile: it holds the GPU's
+ * ctr_lock with the GPU bound, so the driver cannot get past the unbind
+ * notifier.
  */
 struct nsgp_attr_iter {
 	struct device *dev;
@@ -333,16 +335,17 @@ out:
 }
 
 /**
- * nsgp_gpu_pmu_cpu_locked() - the CPU to open a GPU's kernel counters on
- * @gpu: a GPU whose PMU is registered (nsgp_lock held)
+ * nsgp_gpu_pmu_cpu() - the CPU to open a GPU's kernel counters on
+ * @gpu: a GPU whose PMU is registered (its ctr_lock held)
  *
  * Up to 6.14 i915 accepts only the CPU of its "cpumask" attribute; from
  * 6.15 perf core provides that attribute for scoped PMUs.  Without one,
- * any online CPU will do.
+ * or without an online CPU in it, the first online CPU.  CPU hotplug can
+ * change the answer at any time (see nsgp_counter_get()).
  *
  * Return: a CPU number, or a negative error.
  */
-int nsgp_gpu_pmu_cpu_locked(struct nsgp_gpu *gpu)
+int nsgp_gpu_pmu_cpu(struct nsgp_gpu *gpu)
 {
 	cpumask_var_t mask;
 	struct device *dev;
@@ -350,7 +353,7 @@ int nsgp_gpu_pmu_cpu_locked(struct nsgp_gpu *gpu)
 	char *page = NULL;
 	int cpu = -1;
 
-	lockdep_assert_held(&nsgp_lock);
+	lockdep_assert_held(&gpu->ctr_lock);
 	if (!gpu->pmu_ok)
 		return -ENODEV;
 	dev = nsgp_pmu_dev_get(gpu->pmu_name);
@@ -443,6 +446,7 @@ static void nsgp_gpu_bind_locked(struct nsgp_gpu *gpu, const char *driver)
 	struct pmu *pmu;
 	int ret;
 
+	lockdep_assert_held(&gpu->ctr_lock);
 	lockdep_assert_held(&nsgp_lock);
 	if (gpu->driver_bound)
 		return;
@@ -477,6 +481,7 @@ static void nsgp_gpu_bind_locked(struct nsgp_gpu *gpu, const char *driver)
 
 static void nsgp_gpu_unbind_locked(struct nsgp_gpu *gpu)
 {
+	lockdep_assert_held(&gpu->ctr_lock);
 	lockdep_assert_held(&nsgp_lock);
 	if (!gpu->driver_bound)
 		return;
@@ -509,6 +514,7 @@ static void nsgp_gpu_release(struct kref *ref)
 
 	WARN_ON_ONCE(gpu->drm || gpu->events || !list_empty(&gpu->counters));
 	pci_dev_put(gpu->pdev);
+	mutex_destroy(&gpu->ctr_lock);
 	kfree(gpu);
 }
 
@@ -539,6 +545,7 @@ static struct nsgp_gpu *nsgp_gpu_add_locked(struct pci_dev *pdev)
 	gpu->pdev = pci_dev_get(pdev);
 	strscpy(gpu->pci_addr, pci_name(pdev), sizeof(gpu->pci_addr));
 	init_rwsem(&gpu->sem);
+	mutex_init(&gpu->ctr_lock);
 	gpu->render_minor = -1;
 	gpu->card_minor = -1;
 	INIT_LIST_HEAD(&gpu->counters);
@@ -547,19 +554,29 @@ static struct nsgp_gpu *nsgp_gpu_add_locked(struct pci_dev *pdev)
 	return gpu;
 }
 
+/* Called with the GPU's ctr_lock and nsgp_lock; drops the registry's ref. */
 static void nsgp_gpu_remove_locked(struct nsgp_gpu *gpu)
 {
 	nsgp_gpu_unbind_locked(gpu);
-	list_del(&gpu->node);
+	list_del_init(&gpu->node);
 	nsgp_nr_gpus--;
 	nsgp_gpu_put(gpu);
 }
 
-/* The GPU driver bound to @pdev ("i915" or "xe"), or NULL. */
+/*
+ * The GPU driver bound to @pdev ("i915" or "xe") if it is Intel's, or
+ * NULL.  Called with the device lock held, or under RCU as a hint only:
+ * dev->driver may change under an unlocked reader, which then reads it
+ * once, as dev_driver_string() does (a driver module's memory is freed
+ * only after a grace period).
+ */
 static const char *nsgp_gpu_driver(struct pci_dev *pdev)
 {
-	struct device_driver *drv = pdev->dev.driver;
+	struct device_driver *drv = READ_ONCE(pdev->dev.driver);
 
+	/* i915 and xe only ever bind Intel devices: ignore any other. */
+	if (pdev->vendor != PCI_VENDOR_ID_INTEL)
+		return NULL;
 	if (!drv || !drv->name)
 		return NULL;
 	if (!strcmp(drv->name, "i915"))
@@ -567,6 +584,45 @@ static const char *nsgp_gpu_driver(struct pci_dev *pdev)
 	if (!strcmp(drv->name, "xe"))
 		return "xe";
 	return NULL;
+}
+
+/*
+ * The registry entry of @pdev, referenced, or NULL.  With @add, one is
+ * made if there is none (unless the module is exiting).
+ */
+static struct nsgp_gpu *nsgp_gpu_lookup(struct pci_dev *pdev, bool add)
+{
+	struct nsgp_gpu *gpu;
+
+	mutex_lock(&nsgp_lock);
+	gpu = nsgp_gpu_find_pdev_locked(pdev);
+	if (!gpu && add && !nsgp_exiting) {
+		gpu = nsgp_gpu_add_locked(pdev);
+		if (!gpu)
+			pr_warn("%s: out of memory, GPU ignored\n",
+				pci_name(pdev));
+	}
+	if (gpu)
+		kref_get(&gpu->ref);
+	mutex_unlock(&nsgp_lock);
+	return gpu;
+}
+
+/*
+ * Take a GPU's ctr_lock, then nsgp_lock (the lock order).  Return whether
+ * the GPU is still in the registry.
+ */
+static bool nsgp_gpu_lock(struct nsgp_gpu *gpu)
+{
+	mutex_lock(&gpu->ctr_lock);
+	mutex_lock(&nsgp_lock);
+	return !list_empty(&gpu->node);
+}
+
+static void nsgp_gpu_unlock(struct nsgp_gpu *gpu)
+{
+	mutex_unlock(&nsgp_lock);
+	mutex_unlock(&gpu->ctr_lock);
 }
 
 /* @pdev's driver is bound (device lock held by the caller or the core). */
@@ -577,47 +633,67 @@ static void nsgp_pci_bound(struct pci_dev *pdev)
 
 	if (!driver)
 		return;
-	mutex_lock(&nsgp_lock);
-	gpu = nsgp_gpu_find_pdev_locked(pdev);
+	gpu = nsgp_gpu_lookup(pdev, true);
 	if (!gpu)
-		gpu = nsgp_gpu_add_locked(pdev);
-	if (gpu)
+		return;
+	if (nsgp_gpu_lock(gpu) && !nsgp_exiting)
 		nsgp_gpu_bind_locked(gpu, driver);
-	else
-		pr_warn("%s: out of memory, GPU ignored\n", pci_name(pdev));
-	mutex_unlock(&nsgp_lock);
+	nsgp_gpu_unlock(gpu);
+	nsgp_gpu_put(gpu);
 }
 
+/* Before the driver's remove: its PMU is still registered. */
+static void nsgp_pci_unbind(struct pci_dev *pdev)
+{
+	struct nsgp_gpu *gpu;
+
+	if (!nsgp_gpu_driver(pdev))
+		return;
+	gpu = nsgp_gpu_lookup(pdev, false);
+	if (!gpu)
+		return;
+	if (nsgp_gpu_lock(gpu)) {
+		nsgp_gpu_unbind_locked(gpu);
+		/* Unlisted while its driver module is gone. */
+		if (pdev->dev.driver && pdev->dev.driver->owner &&
+		    !module_is_live(pdev->dev.driver->owner))
+			gpu->listed = false;
+	}
+	nsgp_gpu_unlock(gpu);
+	nsgp_gpu_put(gpu);
+}
+
+/* Sent before device_del() unbinds the driver. */
+static void nsgp_pci_del(struct pci_dev *pdev)
+{
+	struct nsgp_gpu *gpu = nsgp_gpu_lookup(pdev, false);
+
+	if (!gpu)
+		return;
+	if (nsgp_gpu_lock(gpu))
+		nsgp_gpu_remove_locked(gpu);
+	nsgp_gpu_unlock(gpu);
+	nsgp_gpu_put(gpu);
+}
+
+/*
+ * Every driver (un)binding on the PCI bus comes here: only those of a GPU
+ * driver take a lock of ours.
+ */
 static int nsgp_pci_notify(struct notifier_block *nb, unsigned long action,
 			   void *data)
 {
 	struct pci_dev *pdev = to_pci_dev(data);
-	struct nsgp_gpu *gpu;
 
 	switch (action) {
 	case BUS_NOTIFY_BOUND_DRIVER:
 		nsgp_pci_bound(pdev);
 		break;
 	case BUS_NOTIFY_UNBIND_DRIVER:
-		/* Before the driver's remove: its PMU is still registered. */
-		mutex_lock(&nsgp_lock);
-		gpu = nsgp_gpu_find_pdev_locked(pdev);
-		if (gpu) {
-			nsgp_gpu_unbind_locked(gpu);
-			/* Unlisted while its driver module is gone. */
-			if (pdev->dev.driver && pdev->dev.driver->owner &&
-			    !module_is_live(pdev->dev.driver->owner))
-				gpu->listed = false;
-		}
-		mutex_unlock(&nsgp_lock);
+		nsgp_pci_unbind(pdev);
 		break;
 	case BUS_NOTIFY_DEL_DEVICE:
-		/* Sent before device_del() unbinds the driver. */
-		mutex_lock(&nsgp_lock);
-		gpu = nsgp_gpu_find_pdev_locked(pdev);
-		if (gpu)
-			nsgp_gpu_remove_locked(gpu);
-		mutex_unlock(&nsgp_lock);
+		nsgp_pci_del(pdev);
 		break;
 	}
 	return NOTIFY_DONE;
@@ -678,7 +754,15 @@ int nsgp_gpu_init(void)
 		return ret;
 	}
 	for_each_pci_dev(pdev) {
-		/* Lock order: the device lock before nsgp_lock. */
+		bool gpu_driver;
+
+		/* Only a GPU's device lock: a hint first, then under the lock. */
+		rcu_read_lock();
+		gpu_driver = nsgp_gpu_driver(pdev);
+		rcu_read_unlock();
+		if (!gpu_driver)
+			continue;
+		/* Lock order: the device lock before ours. */
 		device_lock(&pdev->dev);
 		nsgp_pci_bound(pdev);
 		device_unlock(&pdev->dev);
@@ -690,16 +774,35 @@ int nsgp_gpu_init(void)
  * nsgp_gpu_exit() - forget every GPU
  *
  * Called when no file of the module is open, hence no group or counter.
+ * A GPU's DRM device reference must be dropped while its driver is still
+ * bound: the driver's own reference then keeps ours from being the last
+ * one, whose release runs the driver module's code.  So, with the PCI
+ * notifier still registered: no new GPU binds from now on, and each GPU
+ * is removed under its locks, which an unbind notification waits for
+ * before the driver's remove runs.  Only then does the notifier go.
  */
 void nsgp_gpu_exit(void)
 {
-	struct nsgp_gpu *gpu, *tmp;
+	struct nsgp_gpu *gpu;
 
-	bus_unregister_notifier(&pci_bus_type, &nsgp_pci_nb);
 	mutex_lock(&nsgp_lock);
-	list_for_each_entry_safe(gpu, tmp, &nsgp_gpus, node)
-		nsgp_gpu_remove_locked(gpu);
+	nsgp_exiting = true;
 	mutex_unlock(&nsgp_lock);
+	for (;;) {
+		mutex_lock(&nsgp_lock);
+		gpu = list_first_entry_or_null(&nsgp_gpus, struct nsgp_gpu,
+					       node);
+		if (gpu)
+			kref_get(&gpu->ref);
+		mutex_unlock(&nsgp_lock);
+		if (!gpu)
+			break;
+		if (nsgp_gpu_lock(gpu))
+			nsgp_gpu_remove_locked(gpu);
+		nsgp_gpu_unlock(gpu);
+		nsgp_gpu_put(gpu);
+	}
+	bus_unregister_notifier(&pci_bus_type, &nsgp_pci_nb);
 	put_device(nsgp_sw_pmu_dev);
 }
 
@@ -798,7 +901,8 @@ long nsgp_ioctl_list_gpus(struct nsgp_session *s, void __user *uarg)
 	u32 usize, room, n = 0;
 	int ret;
 
-	ret = nsgp_copy_struct_in(&l, sizeof(l), uarg, &usize);
+	ret = nsgp_copy_struct_in(&l, sizeof(l), NSGPUPERF_GPU_LIST_SIZE_VER1,
+				  uarg, &usize);
 	if (ret)
 		return ret;
 	if (l.flags)
@@ -853,7 +957,8 @@ long nsgp_ioctl_list_events(struct nsgp_session *s, void __user *uarg)
 	u32 usize, room = 0, total = 0;
 	int ret;
 
-	ret = nsgp_copy_struct_in(&l, sizeof(l), uarg, &usize);
+	ret = nsgp_copy_struct_in(&l, sizeof(l), NSGPUPERF_EVENT_LIST_SIZE_VER1,
+				  uarg, &usize);
 	if (ret)
 		return ret;
 	if (l.flags || l.reserved)
@@ -891,4 +996,28 @@ long nsgp_ioctl_list_events(struct nsgp_session *s, void __user *uarg)
 	}
 	kfree(events);
 	return ret;
+}
+
+/**
+ * nsgp_gpu_find_drm_locked() - the listed, bound GPU whose DRM device a
+ *	file belongs to
+ * @f: the file
+ * @is_node_of: tells whether @f is an open DRM node of a DRM device
+ *
+ * Called with nsgp_lock held.
+ *
+ * Return: the GPU (not referenced: valid while nsgp_lock is held) or NULL.
+ */
+struct nsgp_gpu *nsgp_gpu_find_drm_locked(struct file *f,
+					  bool (*is_node_of)(struct file *f,
+							     struct drm_device *drm))
+{
+	struct nsgp_gpu *gpu;
+
+	lockdep_assert_held(&nsgp_lock);
+	list_for_each_entry(gpu, &nsgp_gpus, node)
+		if (gpu->listed && gpu->driver_bound && gpu->drm &&
+		    is_node_of(f, gpu->drm))
+			return gpu;
+	return NULL;
 }

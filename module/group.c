@@ -46,6 +46,7 @@ struct nsgp_group_event {
 	u64 base;
 	u64 count;
 	u64 raw;	/* scratch: last raw count read */
+	bool off;	/* a sibling disabled with PERF_IOC_FLAG_GROUP */
 };
 
 /**
@@ -204,49 +205,78 @@ static int nsgp_group_read_raw(struct nsgp_group *g, unsigned int first,
 	return 0;
 }
 
-static int nsgp_group_enable(struct nsgp_group *g)
+/*
+ * Whether event @i counts: a sibling counts while it is enabled and the
+ * leader is; the leader's state is the group's (@enabled), as in perf,
+ * where siblings are scheduled only with their leader.
+ */
+static bool nsgp_event_counting(const struct nsgp_group *g, unsigned int i)
 {
-	unsigned int i;
-	int ret;
-
-	/* Raw counts are needed to start; a dead group fails either way. */
-	ret = nsgp_group_read_raw(g, 0, g->enabled ? 0 : g->nr);
-	if (ret || g->enabled)
-		return ret;
-	for (i = 0; i < g->nr; i++)
-		g->ev[i].base = g->ev[i].raw;
-	g->enabled_at = ktime_get_ns();
-	g->enabled = true;
-	return 0;
+	return g->enabled && !g->ev[i].off;
 }
 
-static int nsgp_group_disable(struct nsgp_group *g)
+/*
+ * PERF_EVENT_IOC_ENABLE (@enable) or _DISABLE of the leader and, with
+ * PERF_IOC_FLAG_GROUP (@group), of every sibling too, as perf_ioctl() does
+ * (perf_event_for_each()).  Events that start counting take their base
+ * now, those that stop keep what they counted.  The time enabled is the
+ * leader's.
+ */
+static int nsgp_group_set_state(struct nsgp_group *g, bool enable, bool group)
 {
+	bool changes = false;
 	unsigned int i;
 	int ret;
 
-	ret = nsgp_group_read_raw(g, 0, g->enabled ? g->nr : 0);
-	if (ret || !g->enabled)
-		return ret;
-	for (i = 0; i < g->nr; i++)
-		g->ev[i].count += g->ev[i].raw - g->ev[i].base;
-	g->time_enabled += ktime_get_ns() - g->enabled_at;
-	g->enabled = false;
-	return 0;
-}
+	for (i = 0; i < g->nr; i++) {
+		bool off = group && i ? !enable : g->ev[i].off;
 
-/* Like PERF_EVENT_IOC_RESET: the counts restart at 0, the times do not. */
-static int nsgp_group_reset(struct nsgp_group *g)
-{
-	unsigned int i;
-	int ret;
-
-	ret = nsgp_group_read_raw(g, 0, g->enabled ? g->nr : 0);
+		if (nsgp_event_counting(g, i) != (enable && !off))
+			changes = true;
+	}
+	/* Raw counts are needed to start or stop; a dead group fails anyway. */
+	ret = nsgp_group_read_raw(g, 0, changes ? g->nr : 0);
 	if (ret)
 		return ret;
 	for (i = 0; i < g->nr; i++) {
+		struct nsgp_group_event *e = &g->ev[i];
+		bool off = group && i ? !enable : e->off;
+		bool was = nsgp_event_counting(g, i), will = enable && !off;
+
+		if (was && !will)
+			e->count += e->raw - e->base;
+		else if (!was && will)
+			e->base = e->raw;
+		e->off = off;
+	}
+	if (g->enabled && !enable)
+		g->time_enabled += ktime_get_ns() - g->enabled_at;
+	else if (!g->enabled && enable)
+		g->enabled_at = ktime_get_ns();
+	g->enabled = enable;
+	return 0;
+}
+
+static int nsgp_group_enable(struct nsgp_group *g)
+{
+	return nsgp_group_set_state(g, true, false);
+}
+
+/*
+ * Like PERF_EVENT_IOC_RESET: the count of the leader, or with @group of
+ * every event, restarts at 0; the times do not.
+ */
+static int nsgp_group_reset(struct nsgp_group *g, bool group)
+{
+	unsigned int i, n = group ? g->nr : min(g->nr, 1U);
+	int ret;
+
+	ret = nsgp_group_read_raw(g, 0, g->enabled ? n : 0);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++) {
 		g->ev[i].count = 0;
-		if (g->enabled)
+		if (nsgp_event_counting(g, i))
 			g->ev[i].base = g->ev[i].raw;
 	}
 	return 0;
@@ -267,6 +297,7 @@ static int nsgp_group_add(struct nsgp_group *g, u64 config, u64 *id)
 	e = &g->ev[g->nr];
 	memset(e, 0, sizeof(*e));
 	e->ctr = ctr;
+	/* A new sibling is enabled: it counts while the leader does. */
 	if (g->enabled) {
 		ret = nsgp_group_read_raw(g, g->nr, g->nr + 1);
 		if (ret) {
@@ -323,7 +354,7 @@ static u64 nsgp_group_value(const struct nsgp_group *g, unsigned int i)
 {
 	const struct nsgp_group_event *e = &g->ev[i];
 
-	return e->count + (g->enabled ? e->raw - e->base : 0);
+	return e->count + (nsgp_event_counting(g, i) ? e->raw - e->base : 0);
 }
 
 /**
@@ -405,7 +436,8 @@ static long nsgp_group_ioctl_add(struct nsgp_group *g, void __user *uarg)
 	u32 usize;
 	int ret;
 
-	ret = nsgp_copy_struct_in(&a, sizeof(a), uarg, &usize);
+	ret = nsgp_copy_struct_in(&a, sizeof(a), NSGPUPERF_GROUP_ADD_SIZE_VER1,
+				  uarg, &usize);
 	if (ret)
 		return ret;
 	if (a.flags)
@@ -422,10 +454,15 @@ static long nsgp_group_ioctl_add(struct nsgp_group *g, void __user *uarg)
 }
 
 /*
- * ioctls on a group fd.  ENABLE, DISABLE and RESET act on the whole group;
- * their argument may be 0 or PERF_IOC_FLAG_GROUP, as a perf caller would
- * pass for a leader.  Errors: -ENODEV if the GPU unbound since the group
- * was opened, -EINVAL for another argument, -ENOTTY for another ioctl.
+ * ioctls on a group fd, which stands for the group's leader (its first
+ * event) as perf's PERF_EVENT_IOC_ENABLE, _DISABLE and _RESET see it: with
+ * argument 0 they act on the leader alone; with PERF_IOC_FLAG_GROUP on
+ * every event.  Enabling or disabling the leader starts or stops the
+ * counting of the whole group either way, since siblings count only while
+ * their leader does; a sibling disabled with the flag stays disabled until
+ * enabled with the flag.  RESET without the flag zeroes the leader only.
+ * Errors: -ENODEV if the GPU unbound since the group was opened, -EINVAL
+ * for another argument, -ENOTTY for another ioctl.
  */
 static long nsgp_group_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
@@ -448,12 +485,11 @@ static long nsgp_group_ioctl(struct file *file, unsigned int cmd,
 	}
 
 	mutex_lock(&g->lock);
-	if (cmd == NSGPUPERF_GROUP_IOC_ENABLE)
-		ret = nsgp_group_enable(g);
-	else if (cmd == NSGPUPERF_GROUP_IOC_DISABLE)
-		ret = nsgp_group_disable(g);
+	if (cmd == NSGPUPERF_GROUP_IOC_RESET)
+		ret = nsgp_group_reset(g, arg & PERF_IOC_FLAG_GROUP);
 	else
-		ret = nsgp_group_reset(g);
+		ret = nsgp_group_set_state(g, cmd == NSGPUPERF_GROUP_IOC_ENABLE,
+					   arg & PERF_IOC_FLAG_GROUP);
 	mutex_unlock(&g->lock);
 	return ret;
 }
@@ -493,7 +529,8 @@ long nsgp_ioctl_open_group(struct nsgp_session *s, void __user *uarg)
 	u32 usize;
 	int fd, ret;
 
-	ret = nsgp_copy_struct_in(&o, sizeof(o), uarg, &usize);
+	ret = nsgp_copy_struct_in(&o, sizeof(o), NSGPUPERF_GROUP_OPEN_SIZE_VER1,
+				  uarg, &usize);
 	if (ret)
 		return ret;
 	if ((o.flags & ~NSGPUPERF_GROUP_DISABLED) || o.reserved ||
@@ -510,7 +547,7 @@ long nsgp_ioctl_open_group(struct nsgp_session *s, void __user *uarg)
 	gpu = nsgp_gpu_get(s, o.gpu_id);
 	if (IS_ERR(gpu))
 		return PTR_ERR(gpu);
-	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
 	if (!g) {
 		nsgp_gpu_put(gpu);
 		return -ENOMEM;
@@ -533,7 +570,7 @@ long nsgp_ioctl_open_group(struct nsgp_session *s, void __user *uarg)
 			configs = NULL;
 			goto err;
 		}
-		ids = kcalloc(o.nr_events, sizeof(u64), GFP_KERNEL);
+		ids = kcalloc(o.nr_events, sizeof(u64), GFP_KERNEL_ACCOUNT);
 		if (!ids) {
 			ret = -ENOMEM;
 			goto err;

@@ -8,12 +8,15 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cleanup.h>
 #include <linux/fs.h>
 #include <linux/ioctl.h>
 #include <linux/kernel.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/stddef.h>
 #include <linux/uaccess.h>
 
 #include "nsgp.h"
@@ -21,18 +24,18 @@
 bool nsgp_device_counters = true;
 module_param_named(device_counters, nsgp_device_counters, bool, 0644);
 MODULE_PARM_DESC(device_counters,
-		 "Sessions opened from a non-initial user namespace may open device-wide GPU counter groups (default: Y; N makes NSGPUPERF_IOC_OPEN_GROUP fail with EACCES for them)");
+		 "Sessions opened from a non-initial user namespace may open device-wide GPU counter groups (default: Y; N makes NSGPUPERF_IOC_OPEN_GROUP and NSGPUPERF_GROUP_IOC_ADD fail with EACCES for them; it does not revoke groups already open, which keep counting until closed)");
 
-unsigned int nsgp_max_groups_per_cgroup = 64;
-module_param_named(max_groups_per_cgroup, nsgp_max_groups_per_cgroup, uint,
-		   0644);
-MODULE_PARM_DESC(max_groups_per_cgroup,
-		 "Most live counter groups the sessions of one cgroup may hold; more fail with EMFILE (default: 64; 0: no limit)");
+unsigned int nsgp_max_groups_per_container = 64;
+module_param_named(max_groups_per_container, nsgp_max_groups_per_container,
+		   uint, 0644);
+MODULE_PARM_DESC(max_groups_per_container,
+		 "Most live counter groups one container may hold, counted over its topmost non-initial user namespace so that child cgroups, nested namespaces and new sessions share it (the host's own sessions share one count); more fail with EMFILE (default: 64; 0: no limit)");
 
 bool nsgp_cgroup_usage = true;
 module_param_named(cgroup_usage, nsgp_cgroup_usage, bool, 0644);
 MODULE_PARM_DESC(cgroup_usage,
-		 "Sessions may query the per-cgroup GPU usage of their own cgroup subtree (default: Y)");
+		 "Sessions may query the GPU usage of their scope: their container, or the host for the host's sessions (default: Y)");
 
 /* Largest argument struct size accepted from userspace. */
 #define NSGP_MAX_USIZE		PAGE_SIZE
@@ -40,25 +43,27 @@ MODULE_PARM_DESC(cgroup_usage,
 /**
  * nsgp_copy_struct_in() - copy a size-first argument struct from userspace
  * @dst: kernel struct
- * @ksize: sizeof(*@dst); also the first published layout of the struct
+ * @ksize: sizeof(*@dst)
+ * @min_size: size of the struct's first published layout
+ *	(NSGPUPERF_*_SIZE_VER1): older callers pass that
  * @uarg: user pointer to the struct, whose first __u32 is its size
  * @usize: returns the size userspace gave
  *
- * An older (smaller) layout than @ksize does not exist yet, so anything
- * smaller is rejected.  A larger one is accepted if the bytes beyond
- * @ksize are zero.
+ * A smaller struct than @ksize (but not than @min_size) leaves the fields
+ * it lacks zero; a larger one is accepted if the bytes beyond @ksize are
+ * zero.
  *
- * Return: 0, -EFAULT, -EINVAL (size too small) or -E2BIG (non-zero tail,
- * or absurdly large size).
+ * Return: 0, -EFAULT, -EINVAL (size below @min_size) or -E2BIG (non-zero
+ * tail, or absurdly large size).
  */
-int nsgp_copy_struct_in(void *dst, size_t ksize, const void __user *uarg,
-			u32 *usize)
+int nsgp_copy_struct_in(void *dst, size_t ksize, size_t min_size,
+			const void __user *uarg, u32 *usize)
 {
 	u32 size;
 
 	if (get_user(size, (const u32 __user *)uarg))
 		return -EFAULT;
-	if (size < ksize)
+	if (size < min_size)
 		return -EINVAL;
 	if (size > NSGP_MAX_USIZE)
 		return -E2BIG;
@@ -73,8 +78,9 @@ int nsgp_copy_struct_in(void *dst, size_t ksize, const void __user *uarg,
  * @src: kernel struct
  * @ksize: its size
  *
- * Writes min(@usize, @ksize) bytes; the tail of a larger user struct was
- * checked to be zero and stays so.
+ * Writes min(@usize, @ksize) bytes: an older caller gets the fields of its
+ * layout; the tail of a larger user struct was checked to be zero and
+ * stays so.
  *
  * Return: 0 or -EFAULT.
  */
@@ -138,28 +144,37 @@ int nsgp_copy_array_out(u64 uptr, u32 entry_size, const void *src,
  * @s: the session
  * @uarg: struct nsgpuperf_version
  *
- * Reports the ABI version, the features host policy gives this session
- * and the id of the cgroup captured at open().
+ * Reports the ABI version, the features host policy gives this session,
+ * the opener's cgroup and the session's usage scope.
  *
  * Return: 0 or a common error.
  */
 static long nsgp_ioctl_version(struct nsgp_session *s, void __user *uarg)
 {
-	struct nsgpuperf_version v;
+	struct nsgpuperf_version *v __free(kfree) = NULL;
 	u32 usize;
 	int ret;
 
-	ret = nsgp_copy_struct_in(&v, sizeof(v), uarg, &usize);
+	v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
+	if (!v)
+		return -ENOMEM;
+	ret = nsgp_copy_struct_in(v, sizeof(*v), NSGPUPERF_VERSION_SIZE_VER1,
+				  uarg, &usize);
 	if (ret)
 		return ret;
-	v.abi_version = NSGPUPERF_ABI_VERSION;
-	v.features = 0;
+	/* every field but the size is output */
+	memset(v, 0, sizeof(*v));
+	v->size = usize;
+	v->abi_version = NSGPUPERF_ABI_VERSION;
 	if (nsgp_session_device_counters(s))
-		v.features |= NSGPUPERF_FEAT_DEVICE_COUNTERS;
+		v->features |= NSGPUPERF_FEAT_DEVICE_COUNTERS;
 	if (READ_ONCE(nsgp_cgroup_usage))
-		v.features |= NSGPUPERF_FEAT_CGROUP_USAGE;
-	v.cgroup_id = s->cgroup_id;
-	return nsgp_copy_struct_out(uarg, usize, &v, sizeof(v));
+		v->features |= NSGPUPERF_FEAT_CGROUP_USAGE;
+	if (!s->init_userns)
+		v->features |= NSGPUPERF_FEAT_PRESENT_REQUIRED;
+	v->cgroup_id = s->cgroup_id;
+	nsgp_session_scope_info(s, v);
+	return nsgp_copy_struct_out(uarg, usize, v, sizeof(*v));
 }
 
 /*
@@ -186,6 +201,8 @@ static long nsgp_dev_ioctl(struct file *file, unsigned int cmd,
 		return nsgp_ioctl_open_group(s, uarg);
 	case NSGP_IOC_BASE(NSGPUPERF_IOC_CGROUP_USAGE):
 		return nsgp_ioctl_cgroup_usage(s, uarg);
+	case NSGP_IOC_BASE(NSGPUPERF_IOC_PRESENT_GPU):
+		return nsgp_ioctl_present_gpu(s, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -227,9 +244,30 @@ static struct miscdevice nsgp_miscdev = {
 	.mode	= 0600,
 };
 
+/* The first published layouts stay what the uapi header says. */
+static void __init nsgp_abi_checks(void)
+{
+	BUILD_BUG_ON(NSGPUPERF_VERSION_SIZE_VER1 !=
+		     offsetofend(struct nsgpuperf_version, cgroup_id));
+	BUILD_BUG_ON(NSGPUPERF_GPU_LIST_SIZE_VER1 !=
+		     offsetofend(struct nsgpuperf_gpu_list, gpus));
+	BUILD_BUG_ON(NSGPUPERF_GPU_PRESENT_SIZE_VER1 !=
+		     offsetofend(struct nsgpuperf_gpu_present, gpu_id));
+	BUILD_BUG_ON(NSGPUPERF_EVENT_LIST_SIZE_VER1 !=
+		     offsetofend(struct nsgpuperf_event_list, events));
+	BUILD_BUG_ON(NSGPUPERF_GROUP_OPEN_SIZE_VER1 !=
+		     offsetofend(struct nsgpuperf_group_open, reserved));
+	BUILD_BUG_ON(NSGPUPERF_GROUP_ADD_SIZE_VER1 !=
+		     offsetofend(struct nsgpuperf_group_add, id));
+	BUILD_BUG_ON(NSGPUPERF_CGROUP_USAGE_SIZE_VER1 !=
+		     offsetofend(struct nsgpuperf_cgroup_usage, classes));
+}
+
 static int __init nsgp_init(void)
 {
 	int ret;
+
+	nsgp_abi_checks();
 
 	ret = nsgp_gpu_init();
 	if (ret)

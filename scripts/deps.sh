@@ -59,9 +59,11 @@ install_pkgs() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# intel-gpu-tools: the real intel_gpu_top, run against the mock in the VM.
 install_pkgs build-essential qemu-system-x86 busybox-static cpio kmod \
 	xz-utils zstd libdrm-dev pkg-config sparse dkms debootstrap \
-	libelf-dev bc bison flex python3 perl unifdef g++ gcc-multilib dwarves
+	libelf-dev bc bison flex python3 perl unifdef g++ gcc-multilib dwarves \
+	intel-gpu-tools
 
 # Newest package whose name matches an extended regex, by version sort.
 newest_pkg() {

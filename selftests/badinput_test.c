@@ -47,26 +47,36 @@
 
 /* The ioctls, by index. */
 enum { I_VERSION, I_LIST_GPUS, I_LIST_EVENTS, I_OPEN_GROUP, I_CGROUP_USAGE,
-       I_GROUP_ADD, I_NR };
+       I_PRESENT_GPU, I_GROUP_ADD, I_NR };
 
 static const struct ioc {
 	const char *name;
 	unsigned long cmd;
-	size_t size;		/* v1 struct */
+	size_t size;		/* this header's struct */
 	bool group;		/* on a group fd */
+	size_t min;		/* the first published layout's size */
 } iocs[I_NR] = {
 	[I_VERSION] = { "VERSION", NSGPUPERF_IOC_VERSION,
-			sizeof(struct nsgpuperf_version), false },
+			sizeof(struct nsgpuperf_version), false,
+			NSGPUPERF_VERSION_SIZE_VER1 },
 	[I_LIST_GPUS] = { "LIST_GPUS", NSGPUPERF_IOC_LIST_GPUS,
-			  sizeof(struct nsgpuperf_gpu_list), false },
+			  sizeof(struct nsgpuperf_gpu_list), false,
+			  NSGPUPERF_GPU_LIST_SIZE_VER1 },
 	[I_LIST_EVENTS] = { "LIST_EVENTS", NSGPUPERF_IOC_LIST_EVENTS,
-			    sizeof(struct nsgpuperf_event_list), false },
+			    sizeof(struct nsgpuperf_event_list), false,
+			    NSGPUPERF_EVENT_LIST_SIZE_VER1 },
 	[I_OPEN_GROUP] = { "OPEN_GROUP", NSGPUPERF_IOC_OPEN_GROUP,
-			   sizeof(struct nsgpuperf_group_open), false },
+			   sizeof(struct nsgpuperf_group_open), false,
+			   NSGPUPERF_GROUP_OPEN_SIZE_VER1 },
 	[I_CGROUP_USAGE] = { "CGROUP_USAGE", NSGPUPERF_IOC_CGROUP_USAGE,
-			     sizeof(struct nsgpuperf_cgroup_usage), false },
+			     sizeof(struct nsgpuperf_cgroup_usage), false,
+			     NSGPUPERF_CGROUP_USAGE_SIZE_VER1 },
+	[I_PRESENT_GPU] = { "PRESENT_GPU", NSGPUPERF_IOC_PRESENT_GPU,
+			    sizeof(struct nsgpuperf_gpu_present), false,
+			    NSGPUPERF_GPU_PRESENT_SIZE_VER1 },
 	[I_GROUP_ADD] = { "GROUP_IOC_ADD", NSGPUPERF_GROUP_IOC_ADD,
-			  sizeof(struct nsgpuperf_group_add), true },
+			  sizeof(struct nsgpuperf_group_add), true,
+			  NSGPUPERF_GROUP_ADD_SIZE_VER1 },
 };
 
 static const uint64_t good_cfg[] = { CFG_RCS0_BUSY, I915_PMU_INTERRUPTS };
@@ -153,6 +163,7 @@ static int open_render_node(const char *pci)
 
 FIXTURE(bad) {
 	int fd;
+	int drm;		/* a render node of GPU0, for PRESENT_GPU */
 	int gpu0, gpu1;
 	/* three pages: read-write, inaccessible, read-only */
 	char *rw, *none, *ro;
@@ -171,6 +182,8 @@ FIXTURE_SETUP(bad)
 	self->gpu1 = nsgp_find_gpu(self->fd, GPU1_PCI, NULL);
 	ASSERT_GE(self->gpu0, 0);
 	ASSERT_GE(self->gpu1, 0);
+	self->drm = open_render_node(GPU0_PCI);
+	ASSERT_GE(self->drm, 0);
 	ASSERT_EQ(0, settle_live_events());
 	self->rw = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -185,6 +198,8 @@ FIXTURE_TEARDOWN(bad)
 {
 	if (self->fd >= 0)
 		close(self->fd);
+	if (self->drm >= 0)
+		close(self->drm);
 	if (self->rw != MAP_FAILED)
 		munmap(self->rw, 3 * PG);
 }
@@ -237,6 +252,13 @@ static void fill(FIXTURE_DATA(bad) *self, int which, void *buf, size_t buflen)
 		a->count = ARRAY_SIZE(self->classes);
 		a->entry_size = sizeof(self->classes[0]);
 		a->classes = (uintptr_t)self->classes;
+		break;
+	}
+	case I_PRESENT_GPU: {
+		struct nsgpuperf_gpu_present *a = buf;
+
+		a->size = sizeof(*a);
+		a->drm_fd = self->drm;
 		break;
 	}
 	case I_GROUP_ADD: {
@@ -307,7 +329,7 @@ static unsigned long cmd_with_size(unsigned long cmd, size_t size)
  * injected and nothing else. */
 TEST_F(bad, valid_arguments_work)
 {
-	char buf[256];
+	char buf[512];
 	int i, ret, err;
 
 	for (i = 0; i < I_NR; i++) {
@@ -382,12 +404,12 @@ TEST_F(bad, readonly_arg_efault_leaves_nothing)
 
 TEST_F(bad, size_smaller_than_v1_einval)
 {
-	char buf[256];
+	char buf[512];
 	int i, ret, err;
 	unsigned int s;
 
 	for (i = 0; i < I_NR; i++) {
-		unsigned int sizes[] = { 0, 1, 4, 8, iocs[i].size - 8, iocs[i].size - 1 };
+		unsigned int sizes[] = { 0, 1, 4, 8, iocs[i].min - 8, iocs[i].min - 1 };
 
 		for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 			fill(self, i, buf, sizeof(buf));
@@ -448,9 +470,9 @@ TEST_F(bad, larger_struct_zero_tail_works_nonzero_tail_e2big)
 TEST_F(bad, unknown_flags_einval)
 {
 	static const int with_flags[] = { I_LIST_GPUS, I_LIST_EVENTS, I_OPEN_GROUP,
-					  I_CGROUP_USAGE, I_GROUP_ADD };
+					  I_CGROUP_USAGE, I_PRESENT_GPU, I_GROUP_ADD };
 	uint32_t bad_flags[] = { 1u << 1, 1u << 7, 1u << 31, 0xffffffffu };
-	char buf[256];
+	char buf[512];
 	unsigned int i, f;
 	int ret, err;
 
@@ -460,8 +482,11 @@ TEST_F(bad, unknown_flags_einval)
 		for (f = 0; f < ARRAY_SIZE(bad_flags); f++) {
 			uint32_t flags = bad_flags[f];
 
-			/* bit 0 of OPEN_GROUP is NSGPUPERF_GROUP_DISABLED */
-			if (w != I_OPEN_GROUP && f == 0)
+			/*
+			 * bit 0 of OPEN_GROUP is NSGPUPERF_GROUP_DISABLED, of
+			 * CGROUP_USAGE NSGPUPERF_USAGE_CGROUP_FD
+			 */
+			if (w != I_OPEN_GROUP && w != I_CGROUP_USAGE && f == 0)
 				flags = 1;
 			fill(self, w, buf, sizeof(buf));
 			((uint32_t *)buf)[1] = flags;	/* flags follows size in every struct */
@@ -503,8 +528,8 @@ TEST_F(bad, nonzero_reserved_einval)
 TEST_F(bad, unknown_ioctls_enotty)
 {
 	const unsigned long on_dev[] = {
-		_IO(NSGPUPERF_IOC_MAGIC, 0x05),
-		_IOWR(NSGPUPERF_IOC_MAGIC, 0x05, struct nsgpuperf_version),
+		_IO(NSGPUPERF_IOC_MAGIC, 0x06),
+		_IOWR(NSGPUPERF_IOC_MAGIC, 0x06, struct nsgpuperf_version),
 		_IOWR(NSGPUPERF_IOC_MAGIC, 0x1f, struct nsgpuperf_group_open),
 		_IOWR(NSGPUPERF_IOC_MAGIC, 0xff, struct nsgpuperf_version),
 		/* the group fd's ioctls mean nothing on the device */
@@ -531,6 +556,7 @@ TEST_F(bad, unknown_ioctls_enotty)
 		/* the device's ioctls mean nothing on a group */
 		NSGPUPERF_IOC_VERSION, NSGPUPERF_IOC_LIST_GPUS, NSGPUPERF_IOC_LIST_EVENTS,
 		NSGPUPERF_IOC_OPEN_GROUP, NSGPUPERF_IOC_CGROUP_USAGE,
+		NSGPUPERF_IOC_PRESENT_GPU,
 		/* known numbers, other directions */
 		_IOW(NSGPUPERF_IOC_MAGIC, 0x23, struct nsgpuperf_group_add),
 		_IOR(NSGPUPERF_IOC_MAGIC, 0x23, struct nsgpuperf_group_add),
@@ -1246,6 +1272,7 @@ static char *fz_build(struct fz *z, int which)
 			struct nsgpuperf_event_list el;
 			struct nsgpuperf_group_open go;
 			struct nsgpuperf_cgroup_usage cu;
+			struct nsgpuperf_gpu_present gp;
 			struct nsgpuperf_group_add ga;
 			char raw[64];
 		} u;
@@ -1293,12 +1320,18 @@ static char *fz_build(struct fz *z, int which)
 		}
 		case I_CGROUP_USAGE:
 			u.cu.flags = fz_u32(z, 0);
+			u.cu.cgroup_fd = (int)(rnd(z) % 16);
 			u.cu.gpu_id = fz_gpu(z);
 			u.cu.reserved = rnd(z) % 16 ? 0 : rnd(z);
 			u.cu.nr_clients = rnd(z);
 			u.cu.status = rnd(z);
 			fz_array(z, sizeof(struct nsgpuperf_engine_usage), &u.cu.count,
 				 &u.cu.entry_size, &u.cu.classes);
+			break;
+		case I_PRESENT_GPU:
+			u.gp.flags = fz_u32(z, 0);
+			u.gp.drm_fd = (int)(rnd(z) % 8 ? rnd(z) % 16 : rnd(z));
+			u.gp.gpu_id = rnd(z);
 			break;
 		case I_GROUP_ADD:
 			u.ga.flags = fz_u32(z, 0);
@@ -1329,6 +1362,9 @@ static bool errno_in(int e, const int *set)
 
 static const int ok_common[] = { EFAULT, EINVAL, E2BIG, 0 };
 static const int ok_gpu[] = { EFAULT, EINVAL, E2BIG, ENODEV, EACCES, 0 };
+/* usage narrowed by a random fd: not a cgroup (EBADF) */
+static const int ok_usage[] = { EFAULT, EINVAL, E2BIG, ENODEV, EACCES, EBADF, 0 };
+static const int ok_present[] = { EFAULT, EINVAL, E2BIG, ENODEV, EBADF, 0 };
 static const int ok_open[] = { EFAULT, EINVAL, E2BIG, ENODEV, ENOENT, EACCES, EMFILE,
 			       ENFILE, 0 };
 
@@ -1339,8 +1375,11 @@ static const int *fz_allowed(int which)
 	case I_LIST_GPUS:
 		return ok_common;
 	case I_LIST_EVENTS:
-	case I_CGROUP_USAGE:
 		return ok_gpu;
+	case I_CGROUP_USAGE:
+		return ok_usage;
+	case I_PRESENT_GPU:
+		return ok_present;
 	default:
 		return ok_open;
 	}
@@ -1679,6 +1718,8 @@ TEST_F_TIMEOUT(bad, random_ioctl_fuzz, 120)
 	/* everything closed: no counter, no module reference left */
 	close(self->fd);
 	self->fd = -1;
+	close(self->drm);	/* a DRM file holds its driver's module */
+	self->drm = -1;
 	ASSERT_EQ(0, settle_live_events());
 	ASSERT_EQ(0, settle_refcnt("nsgpuperf"));
 	ASSERT_EQ(0, settle_refcnt("mock_i915"));

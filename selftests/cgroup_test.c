@@ -9,6 +9,7 @@
  * client through the mock's ioctl, then wait until told to exit.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,134 +27,14 @@
 
 #include "kselftest_harness.h"
 #include "nsgp_test.h"
-#include "mock_i915_uapi.h"
+#include "nsgp_usage.h"
 
-#define CG	"/sys/fs/cgroup"
 #define DEVCG	"/tmp/devcg"
 
-struct usage {
-	uint64_t render, copy, video, video_enhance;
-	unsigned int clients, status, classes;
-	int err;
-};
-
-static int cg_enter(const char *cg)
-{
-	char path[256], pid[32];
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	return write_str(path, pid);
-}
-
-static int render_node(int session, const char *pci, char *path, size_t len)
-{
-	struct nsgpuperf_gpu_info info;
-
-	if (nsgp_find_gpu(session, pci, &info) < 0)
-		return -1;
-	snprintf(path, len, "/dev/dri/renderD%d", info.render_minor);
-	return 0;
-}
-
-static struct usage get_usage(int fd, int gpu)
-{
-	struct nsgpuperf_engine_usage eu[8];
-	struct nsgpuperf_cgroup_usage u = {
-		.size = sizeof(u), .gpu_id = gpu, .count = 8,
-		.entry_size = sizeof(eu[0]), .classes = (uintptr_t)eu,
-	};
-	struct usage r = { 0 };
-	unsigned int i;
-
-	memset(eu, 0, sizeof(eu));
-	if (ioctl(fd, NSGPUPERF_IOC_CGROUP_USAGE, &u)) {
-		r.err = errno;
-		return r;
-	}
-	r.clients = u.nr_clients;
-	r.status = u.status;
-	r.classes = u.count;
-	for (i = 0; i < u.count && i < 8; i++) {
-		if (!strcmp(eu[i].class_name, "render"))
-			r.render = eu[i].busy_ns;
-		else if (!strcmp(eu[i].class_name, "copy"))
-			r.copy = eu[i].busy_ns;
-		else if (!strcmp(eu[i].class_name, "video"))
-			r.video = eu[i].busy_ns;
-		else if (!strcmp(eu[i].class_name, "video-enhance"))
-			r.video_enhance = eu[i].busy_ns;
-	}
-	return r;
-}
-
-/* A DRM client in a cgroup: opens a render node and adds busy time. */
-struct client {
-	pid_t pid;
-	int go;		/* write end: closing it (or a byte) ends the client */
-};
-
-static int add_busy(int drm, unsigned int cls, uint64_t ns)
-{
-	struct mock_i915_add_busy b = { .engine_class = cls, .busy_ns = ns };
-
-	return ioctl(drm, DRM_IOCTL_MOCK_I915_ADD_BUSY, &b);
-}
-
-static struct client start_client(const char *cg, const char *node,
-				  uint64_t render, uint64_t video)
-{
-	struct client c = { -1, -1 };
-	int ready[2], go[2];
-	char ok;
-
-	if (pipe(ready) || pipe(go))
-		return c;
-	c.pid = fork();
-	if (!c.pid) {
-		int drm;
-
-		close(go[1]);
-		if (cg_enter(cg))
-			_exit(1);
-		drm = open(node, O_RDWR | O_CLOEXEC);
-		if (drm < 0 || add_busy(drm, I915_ENGINE_CLASS_RENDER, render) ||
-		    add_busy(drm, I915_ENGINE_CLASS_VIDEO, video))
-			_exit(2);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(3);
-		if (read(go[0], &ok, 1) < 0)
-			_exit(4);
-		_exit(0);
-	}
-	close(ready[1]);
-	close(go[0]);
-	if (read(ready[0], &ok, 1) != 1) {
-		waitpid(c.pid, NULL, 0);
-		c.pid = -1;
-	}
-	close(ready[0]);
-	c.go = go[1];
-	return c;
-}
-
-static int stop_client(struct client *c)
-{
-	int st;
-
-	if (c->pid <= 0)
-		return -1;
-	/* a byte, not EOF: clients forked later hold copies of this pipe */
-	if (write(c->go, "q", 1) != 1)
-		return -1;
-	close(c->go);
-	if (waitpid(c->pid, &st, 0) != c->pid)
-		return -1;
-	c->pid = -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Open a session from inside a cgroup: fork, enter, open, pass back. */
+/*
+ * Open a session as a container rooted at a cgroup would: fork, enter the
+ * cgroup, make it the root of a new cgroup namespace, open, pass back.
+ */
 struct session_req {
 	const char *cg;
 	int gpu;
@@ -166,7 +47,8 @@ static int usage_from(void *arg)
 	struct session_req *req = arg;
 	int fd;
 
-	if (cg_enter(req->cg))
+	/* a container rooted at req->cg: the session's scope is its cgroupns */
+	if (cg_enter(req->cg) || unshare(CLONE_NEWCGROUP))
 		return 200;
 	fd = nsgp_open(NULL);
 	if (fd < 0)
@@ -249,34 +131,24 @@ TEST_F(cgroups, usage_sums_the_subtree)
 	ASSERT_GT(b1.pid, 0);
 
 	u = usage_in(CG "/A", self->gpu0, 0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(2, u.clients);
-	ASSERT_EQ(1200, u.render);
+	ASSERT_USAGE(u, 2, 1200);
 	ASSERT_EQ(30, u.video);
 	ASSERT_EQ(0, u.copy);
 	ASSERT_EQ(0, u.status);
 
 	u = usage_in(CG "/A/child", self->gpu0, 0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(1, u.clients);
-	ASSERT_EQ(200, u.render);
+	ASSERT_USAGE(u, 1, 200);
 
 	u = usage_in(CG "/B", self->gpu0, 0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(1, u.clients);
-	ASSERT_EQ(30000, u.render);
+	ASSERT_USAGE(u, 1, 30000);
 	ASSERT_EQ(0, u.video);
 
 	u = usage_in(CG "/B", self->gpu1, 0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(1, u.clients);
-	ASSERT_EQ(5, u.render);
+	ASSERT_USAGE(u, 1, 5);
 
 	/* the root cgroup sees every client */
 	u = get_usage(self->fd, self->gpu0);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(3, u.clients);
-	ASSERT_EQ(31200, u.render);
+	ASSERT_USAGE(u, 3, 31200);
 
 	/* a client that closes its fd drops out */
 	ASSERT_EQ(0, stop_client(&ac));
@@ -303,9 +175,7 @@ TEST_F(cgroups, scope_is_captured_at_open)
 	ASSERT_GT(b.pid, 0);
 	/* opened in A, then moved to the root: still A's view */
 	u = usage_in(CG "/A", self->gpu0, 1);
-	ASSERT_EQ(0, u.err);
-	ASSERT_EQ(1, u.clients);
-	ASSERT_EQ(400, u.render);
+	ASSERT_USAGE(u, 1, 400);
 	stop_client(&a);
 	stop_client(&b);
 }

@@ -399,4 +399,95 @@ TEST_F(dev, same_deltas_as_raw_perf_group)
 	ASSERT_EQ(0, mock_live_events(GPU0_PCI));
 }
 
+/* Drive the mock's three counters of @cfg by distinct amounts. */
+static int bump3(const uint64_t *cfg, unsigned int step)
+{
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		if (mock_ctl(GPU0_PCI, "add %llu %u", (unsigned long long)cfg[i],
+			     (i + 1) * 100 + step))
+			return -1;
+	return 0;
+}
+
+/*
+ * ENABLE, DISABLE and RESET with and without PERF_IOC_FLAG_GROUP on the
+ * group fd do what the same ioctls do on the leader of a raw perf group:
+ * without the flag they act on the leader only (for ENABLE/DISABLE that
+ * still gates the siblings' counting), with it on every event.
+ */
+TEST_F(dev, ioctls_act_like_on_a_raw_perf_leader)
+{
+	static const struct {
+		unsigned long cmd, perf_cmd, arg;
+		const char *what;
+	} steps[] = {
+		{ NSGPUPERF_GROUP_IOC_RESET, PERF_EVENT_IOC_RESET, 0, "reset leader" },
+		{ NSGPUPERF_GROUP_IOC_DISABLE, PERF_EVENT_IOC_DISABLE, 0, "disable leader" },
+		{ NSGPUPERF_GROUP_IOC_ENABLE, PERF_EVENT_IOC_ENABLE, 0, "enable leader" },
+		{ NSGPUPERF_GROUP_IOC_DISABLE, PERF_EVENT_IOC_DISABLE,
+		  PERF_IOC_FLAG_GROUP, "disable group" },
+		{ NSGPUPERF_GROUP_IOC_ENABLE, PERF_EVENT_IOC_ENABLE, 0,
+		  "enable leader: siblings stay off" },
+		{ NSGPUPERF_GROUP_IOC_RESET, PERF_EVENT_IOC_RESET, 0, "reset leader" },
+		{ NSGPUPERF_GROUP_IOC_DISABLE, PERF_EVENT_IOC_DISABLE, 0, "disable leader" },
+		{ NSGPUPERF_GROUP_IOC_ENABLE, PERF_EVENT_IOC_ENABLE,
+		  PERF_IOC_FLAG_GROUP, "enable group" },
+		{ NSGPUPERF_GROUP_IOC_DISABLE, PERF_EVENT_IOC_DISABLE,
+		  PERF_IOC_FLAG_GROUP, "disable group" },
+		{ NSGPUPERF_GROUP_IOC_RESET, PERF_EVENT_IOC_RESET,
+		  PERF_IOC_FLAG_GROUP, "reset group (disabled)" },
+		{ NSGPUPERF_GROUP_IOC_ENABLE, PERF_EVENT_IOC_ENABLE,
+		  PERF_IOC_FLAG_GROUP, "enable group" },
+		{ NSGPUPERF_GROUP_IOC_RESET, PERF_EVENT_IOC_RESET, 0, "reset leader" },
+		{ NSGPUPERF_GROUP_IOC_RESET, PERF_EVENT_IOC_RESET,
+		  PERF_IOC_FLAG_GROUP, "reset group" },
+		{ NSGPUPERF_GROUP_IOC_ENABLE, PERF_EVENT_IOC_ENABLE, 0, "enable again" },
+	};
+	uint64_t cfg[] = { CFG_RCS0_BUSY, CFG_VCS0_BUSY, I915_PMU_INTERRUPTS };
+	int type = perf_pmu_type("i915"), cpu = perf_pmu_cpu("i915"), fds[3], gfd;
+	uint64_t raw[2 + 3];
+	struct group_read mine;
+	unsigned int s, i;
+
+	ASSERT_GT(type, 0);
+	for (i = 0; i < 3; i++) {
+		fds[i] = perf_open(type, cfg[i], cpu, i ? fds[0] : -1, FMT_GROUP_TE);
+		ASSERT_GE(fds[i], 0);
+	}
+	gfd = nsgp_open_group(self->fd, self->gpu0, cfg, 3, FMT_GROUP_TE, 0, NULL);
+	ASSERT_GE(gfd, 0);
+	ASSERT_EQ(0, bump3(cfg, 0));
+	for (s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+		ASSERT_EQ(0, ioctl(fds[0], steps[s].perf_cmd, steps[s].arg));
+		ASSERT_EQ(0, ioctl(gfd, steps[s].cmd, steps[s].arg));
+		ASSERT_EQ(0, bump3(cfg, s + 1));
+		ASSERT_EQ((ssize_t)sizeof(raw), read(fds[0], raw, sizeof(raw)));
+		ASSERT_EQ((ssize_t)sizeof(raw), read(gfd, &mine, sizeof(mine)));
+		for (i = 0; i < 3; i++) {
+			if (raw[2 + i] != mine.values[i])
+				TH_LOG("step %u (%s): event %u: perf %llu, nsgpuperf %llu",
+				       s, steps[s].what, i, (unsigned long long)raw[2 + i],
+				       (unsigned long long)mine.values[i]);
+			ASSERT_EQ(raw[2 + i], mine.values[i]);
+		}
+		if (steps[s].cmd == NSGPUPERF_GROUP_IOC_DISABLE) {
+			/* the leader's time stops, as perf's does */
+			uint64_t te = mine.time_enabled;
+
+			usleep(2000);
+			ASSERT_EQ((ssize_t)sizeof(raw), read(gfd, &mine, sizeof(mine)));
+			ASSERT_EQ(te, mine.time_enabled);
+		}
+	}
+	/* and a flag perf does not know is refused */
+	ASSERT_EQ(-1, ioctl(gfd, NSGPUPERF_GROUP_IOC_RESET, 2));
+	ASSERT_EQ(EINVAL, errno);
+	close(gfd);
+	for (i = 3; i-- > 0;)
+		close(fds[i]);
+	ASSERT_EQ(0, mock_live_events(GPU0_PCI));
+}
+
 TEST_HARNESS_MAIN

@@ -52,7 +52,7 @@ FIXTURE_SETUP(policy)
 FIXTURE_TEARDOWN(policy)
 {
 	write_str(PARAM("device_counters"), "Y");
-	write_str(PARAM("max_groups_per_cgroup"), "64");
+	write_str(PARAM("max_groups_per_container"), "64");
 	write_str(PARAM("cgroup_usage"), "Y");
 	unlink(NODE);
 }
@@ -66,7 +66,7 @@ TEST_F(policy, defaults_are_documented_values)
 	ASSERT_GT(read(fd, buf, sizeof(buf) - 1), 0);
 	close(fd);
 	ASSERT_EQ('Y', buf[0]);
-	ASSERT_EQ(64, read_ll(PARAM("max_groups_per_cgroup")));
+	ASSERT_EQ(64, read_ll(PARAM("max_groups_per_container")));
 }
 
 TEST_F(policy, device_counters_off_for_containers_only)
@@ -89,20 +89,20 @@ TEST_F(policy, device_counters_off_for_containers_only)
 	close(fd);
 }
 
-TEST_F(policy, max_groups_per_cgroup)
+TEST_F(policy, max_groups_per_container)
 {
 	uint64_t cfg = CFG_BCS0_BUSY;
 	int fd = nsgp_open(NULL), fd2 = nsgp_open(NULL), gpu, g[4], i;
 
 	ASSERT_GE(fd, 0);
 	ASSERT_GE(fd2, 0);
-	ASSERT_EQ(0, write_str(PARAM("max_groups_per_cgroup"), "3"));
+	ASSERT_EQ(0, write_str(PARAM("max_groups_per_container"), "3"));
 	gpu = nsgp_find_gpu(fd, GPU1_PCI, NULL);
 	for (i = 0; i < 3; i++) {
 		g[i] = nsgp_open_group(i == 1 ? fd2 : fd, gpu, &cfg, 1, 0, 0, NULL);
 		ASSERT_GE(g[i], 0);
 	}
-	/* the limit is per cgroup, across sessions */
+	/* the limit is per container (here: the host), across sessions */
 	ASSERT_EQ(-EMFILE, nsgp_open_group(fd2, gpu, &cfg, 1, 0, 0, NULL));
 	close(g[0]);
 	g[3] = nsgp_open_group(fd2, gpu, &cfg, 1, 0, 0, NULL);

@@ -291,9 +291,15 @@ static void churn_op(struct churn *c, int *sess, struct cgroup_state *gs)
 			g->frozen = true;
 		}
 	} else if (op == 12) {
-		if (ioctl(g->fd, NSGPUPERF_GROUP_IOC_RESET, 0))
+		/* as perf's: the leader alone, or the group with the flag */
+		unsigned long flag = rnd(&c->seed) % 2 ? PERF_IOC_FLAG_GROUP : 0;
+
+		if (ioctl(g->fd, NSGPUPERF_GROUP_IOC_RESET, flag))
 			failed(c->r, "w%d RESET: errno %d", c->who, errno);
-		memset(g->prev, 0, sizeof(g->prev));
+		if (flag)
+			memset(g->prev, 0, sizeof(g->prev));
+		else
+			g->prev[0] = 0;
 	} else {
 		if (close(g->fd))
 			failed(c->r, "w%d close group: errno %d", c->who, errno);

@@ -51,6 +51,28 @@ static int open_device(const char *path)
 	return -1;
 }
 
+/*
+ * Show the session every GPU this process can open (its render nodes):
+ * a container sees a GPU's counters only once it proved it holds the GPU.
+ */
+static void present_gpus(int fd)
+{
+	char node[32];
+	int minor, drm;
+
+	for (minor = 128; minor < 192; minor++) {
+		struct nsgpuperf_gpu_present p = { .size = sizeof(p) };
+
+		snprintf(node, sizeof(node), "/dev/dri/renderD%d", minor);
+		drm = open(node, O_RDWR | O_CLOEXEC);
+		if (drm < 0)
+			continue;
+		p.drm_fd = drm;
+		ioctl(fd, NSGPUPERF_IOC_PRESENT_GPU, &p);
+		close(drm);
+	}
+}
+
 static int want_event(const struct nsgpuperf_event_info *ev)
 {
 	size_t i, n = strlen(ev->name);
@@ -109,9 +131,11 @@ int main(int argc, char **argv)
 		perror("NSGPUPERF_IOC_VERSION");
 		return 1;
 	}
-	printf("nsgpuperf ABI %u, cgroup id %llu, device counters %s\n", ver.abi_version,
-	       (unsigned long long)ver.cgroup_id,
+	printf("nsgpuperf ABI %u, scope %s (cgroup id %llu), device counters %s\n",
+	       ver.abi_version, ver.scope == NSGPUPERF_SCOPE_NONE ? "none" : ver.scope_path,
+	       (unsigned long long)ver.scope_cgroup_id,
 	       ver.features & NSGPUPERF_FEAT_DEVICE_COUNTERS ? "allowed" : "off by host policy");
+	present_gpus(fd);
 
 	struct nsgpuperf_gpu_list gl = {
 		.size = sizeof(gl), .count = MAX_GPUS, .entry_size = sizeof(gpus[0]),
@@ -123,7 +147,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!gl.count) {
-		fprintf(stderr, "no GPU in scope (none bound, or the device cgroup allows none)\n");
+		fprintf(stderr, "no GPU in scope (none bound, none of its render nodes can be opened here, or the device cgroup allows none)\n");
 		return 1;
 	}
 	for (i = 0; i < gl.count && i < MAX_GPUS; i++) {

@@ -5,7 +5,9 @@
  * every task in the cgroup, keep the DRM clients of the GPU, de-duplicate
  * by drm-client-id and sum drm-engine-<class>.  Both must find the same
  * clients and the same sums.  Then 2000 idle processes join the host: the
- * kernel call walks the GPU's clients, not the host's tasks.
+ * kernel call walks the GPU's clients, not the host's tasks.  Last, every
+ * client's opener exits and a child of it holds the files: the kernel
+ * must then find the holders (a walk of the scope's tasks' fd tables).
  *
  * Runs as root in the test VM with the mock GPU; prints figures.
  */
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,6 +35,7 @@
 
 static pid_t procs[MAX_PROCS];
 static int nprocs;
+static int cgfd;	/* the benchmark's cgroup: usage calls are narrowed to it */
 
 static double now_us(void)
 {
@@ -50,11 +54,13 @@ static int enter_cg(const char *cg)
 	return write_str(path, pid);
 }
 
-/* A process with n DRM clients on node, each with busy ns of render. */
-static int spawn_clients(const char *node, int n, uint64_t busy)
+/*
+ * A process with n DRM clients on node, each with busy ns of render; with
+ * orphan, the opener exits and a child of it keeps the clients.
+ */
+static int spawn_clients(const char *node, int n, uint64_t busy, int orphan)
 {
 	int ready[2];
-	char c;
 	pid_t pid;
 
 	if (nprocs == MAX_PROCS || pipe(ready))
@@ -73,13 +79,19 @@ static int spawn_clients(const char *node, int n, uint64_t busy)
 			if (fd < 0 || ioctl(fd, DRM_IOCTL_MOCK_I915_ADD_BUSY, &b))
 				_exit(2);
 		}
-		if (write(ready[1], "r", 1) != 1)
+		if (orphan) {
+			pid = fork();
+			if (pid)
+				_exit(pid < 0 ? 4 : 0);	/* the holder goes on */
+		}
+		pid = getpid();
+		if (write(ready[1], &pid, sizeof(pid)) != sizeof(pid))
 			_exit(3);
 		pause();
 		_exit(0);
 	}
 	close(ready[1]);
-	if (read(ready[0], &c, 1) != 1)
+	if (read(ready[0], &pid, sizeof(pid)) != sizeof(pid))
 		return -1;
 	close(ready[0]);
 	procs[nprocs++] = pid;
@@ -92,6 +104,8 @@ static void kill_all(void)
 		kill(procs[--nprocs], SIGKILL);
 		waitpid(procs[nprocs], NULL, 0);
 	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;	/* the openers of orphaned clients */
 }
 
 static int kernel_usage(int fd, int gpu, uint64_t *render, unsigned int *clients)
@@ -100,6 +114,7 @@ static int kernel_usage(int fd, int gpu, uint64_t *render, unsigned int *clients
 	struct nsgpuperf_cgroup_usage u = {
 		.size = sizeof(u), .gpu_id = gpu, .count = 8,
 		.entry_size = sizeof(eu[0]), .classes = (uintptr_t)eu,
+		.flags = NSGPUPERF_USAGE_CGROUP_FD, .cgroup_fd = cgfd,
 	};
 	unsigned int i;
 
@@ -214,14 +229,16 @@ int main(void)
 	char node[64];
 
 	setrlimit(RLIMIT_NOFILE, &rl);
+	/* holders of orphaned clients come back to us */
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	mkdir(CG, 0755);
-	/* a session scoped to the benchmark's cgroup, then back to the root */
-	if (enter_cg(CG)) {
+	/* a host session whose usage calls are narrowed to the cgroup */
+	cgfd = open(CG, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cgfd < 0) {
 		perror("cgroup");
 		return 1;
 	}
 	fd = nsgp_open(NULL);
-	write_str("/sys/fs/cgroup/cgroup.procs", "0");
 	if (fd < 0) {
 		fprintf(stderr, "usage: cannot open %s: %s\n", NSGP_DEV, strerror(-fd));
 		return 1;
@@ -233,7 +250,7 @@ int main(void)
 
 	for (s = 0; s < 3; s++) {
 		while (have < sizes[s]) {
-			if (spawn_clients(node, PER_PROC, 1000)) {
+			if (spawn_clients(node, PER_PROC, 1000, 0)) {
 				fprintf(stderr, "usage: spawning clients failed\n");
 				kill_all();
 				return 1;
@@ -251,6 +268,19 @@ int main(void)
 		}
 	}
 	measure(fd, gpu, have, "plus-2000-idle-tasks");
+	/*
+	 * The same clients again, every opener gone: holders are looked up.
+	 * A new session: a session's sums never decrease.
+	 */
+	kill_all();
+	close(fd);
+	fd = nsgp_open(NULL);
+	for (have = 0; have < sizes[2]; have += PER_PROC)
+		if (spawn_clients(node, PER_PROC, 1000, 1)) {
+			fprintf(stderr, "usage: spawning orphaned clients failed\n");
+			break;
+		}
+	measure(fd, gpu, have, "orphans-plus-2000-idle-tasks");
 	for (i = 0; i < 2000; i++) {
 		kill(idle[i], SIGKILL);
 		waitpid(idle[i], NULL, 0);

@@ -120,14 +120,65 @@ int pci_unbind(const char *pci)
 
 int pci_bind(const char *pci)
 {
-	return write_str("/sys/bus/pci/drivers/i915/bind", pci);
+	int ret = write_str("/sys/bus/pci/drivers/i915/bind", pci);
+
+	if (!ret)
+		drm_nodes_open_to_all();
+	return ret;
 }
 
-int nsgp_open(const char *path)
+void drm_nodes_open_to_all(void)
+{
+	char path[64];
+	int i;
+
+	/* what udev does for render nodes on a real host */
+	for (i = 128; i < 192; i++) {
+		snprintf(path, sizeof(path), "/dev/dri/renderD%d", i);
+		chmod(path, 0666);
+	}
+}
+
+int nsgp_present(int fd, int drm_fd)
+{
+	struct nsgpuperf_gpu_present p = { .size = sizeof(p), .drm_fd = drm_fd };
+
+	if (ioctl(fd, NSGPUPERF_IOC_PRESENT_GPU, &p))
+		return -errno;
+	return p.gpu_id;
+}
+
+int nsgp_present_all(int fd)
+{
+	char path[64];
+	int i, n = 0, drm;
+
+	for (i = 128; i < 192; i++) {
+		snprintf(path, sizeof(path), "/dev/dri/renderD%d", i);
+		drm = open(path, O_RDWR | O_CLOEXEC);
+		if (drm < 0)
+			continue;
+		if (nsgp_present(fd, drm) >= 0)
+			n++;
+		close(drm);
+	}
+	return n;
+}
+
+int nsgp_open_raw(const char *path)
 {
 	int fd = open(path ? path : NSGP_DEV, O_RDONLY | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
+}
+
+int nsgp_open(const char *path)
+{
+	int fd = nsgp_open_raw(path);
+
+	if (fd >= 0)
+		nsgp_present_all(fd);
+	return fd;
 }
 
 int nsgp_count_gpus(int fd)

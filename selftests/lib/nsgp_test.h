@@ -15,8 +15,11 @@
 #include <i915_drm.h>
 
 #define NSGP_DEV	"/dev/nsgpuperf"
+/* The mock's GPUs: QEMU e1000s, vendor Intel (8086:100e) */
 #define GPU0_PCI	"0000:00:02.0"	/* integrated slot: PMU "i915" */
 #define GPU1_PCI	"0000:00:05.0"	/* "discrete": PMU "i915_0000_00_05.0" */
+/* A QEMU edu (1234:11e8) the mock binds too: never an nsgpuperf GPU */
+#define OTHER_PCI	"0000:00:06.0"	/* PMU "i915_0000_00_06.0" */
 #define MOCK_KO		"/modules/mock_i915.ko"
 #define NSGP_KO		"/modules/nsgpuperf.ko"
 
@@ -49,8 +52,21 @@ long long module_refcnt(const char *name);
 int pci_unbind(const char *pci);
 int pci_bind(const char *pci);
 
-/* The device: fd or -errno. */
+/* Make the render nodes 0666, as udev does on a host. */
+void drm_nodes_open_to_all(void);
+
+/*
+ * The device (NULL: /dev/nsgpuperf), as a reader opens it: then every
+ * render node this process can open is presented to the session (sessions
+ * of a non-initial user namespace see only presented GPUs).  fd or -errno.
+ */
 int nsgp_open(const char *path);
+/* The device alone, nothing presented: fd or -errno. */
+int nsgp_open_raw(const char *path);
+/* Present one DRM fd: the GPU id or -errno. */
+int nsgp_present(int fd, int drm_fd);
+/* Present every render node this process can open: how many were taken. */
+int nsgp_present_all(int fd);
 /* Look up a GPU by PCI address; its id, or -errno. */
 int nsgp_find_gpu(int fd, const char *pci, struct nsgpuperf_gpu_info *info);
 /* Number of GPUs the session lists, or -errno. */

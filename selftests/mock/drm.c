@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The mock GPU's DRM driver "i915": a card and a render node whose open
- * files are DRM clients with per-engine-class busy time, printed in
- * fdinfo as i915 prints it, and a mock ioctl for a client to add busy time
- * to itself.
+ * files are DRM clients with per-engine-class busy time and per-region
+ * memory, printed in fdinfo as i915 prints them, and mock ioctls for a
+ * client to add busy time and set its memory.
  */
 #include <linux/atomic.h>
 #include <linux/fs.h>
@@ -11,9 +11,12 @@
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
+#include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_print.h>
 #include <uapi/drm/i915_drm.h>
@@ -24,10 +27,13 @@
 struct mock_client {
 	u32 id;		/* i915's own id, before 6.5 */
 	atomic64_t busy_ns[MOCK_I915_NUM_CLASSES];
+	spinlock_t mem_lock;	/* mem */
+	struct mock_i915_set_memory mem[MOCK_I915_MAX_REGIONS];
+	u32 pad_lines;	/* the GPU's fdinfo_padding when it opened */
 };
 
+/* i915_drm_client.c's uabi_class_names */
 static const char * const mock_class_names[] = MOCK_I915_CLASS_NAMES;
-static const unsigned int mock_class_capacity[] = MOCK_I915_CLASS_CAPACITY;
 
 static int mock_drm_open(struct drm_device *drm, struct drm_file *file)
 {
@@ -37,8 +43,10 @@ static int mock_drm_open(struct drm_device *drm, struct drm_file *file)
 	client = kzalloc(sizeof(*client), GFP_KERNEL);
 	if (!client)
 		return -ENOMEM;
+	spin_lock_init(&client->mem_lock);
 	spin_lock_irq(&gpu->lock);
 	client->id = gpu->next_client_id++;
+	client->pad_lines = READ_ONCE(gpu->fdinfo_pad_lines);
 	spin_unlock_irq(&gpu->lock);
 	file->driver_priv = client;
 	return 0;
@@ -54,53 +62,86 @@ static int mock_add_busy_ioctl(struct drm_device *drm, void *data,
 {
 	struct mock_i915_add_busy *arg = data;
 	struct mock_client *client = file->driver_priv;
+	struct mock_gpu *gpu = to_mock_gpu(drm);
 
-	if (arg->pad || arg->engine_class >= MOCK_I915_NUM_CLASSES)
+	if (arg->pad || arg->engine_class >= MOCK_I915_NUM_CLASSES ||
+	    !gpu->class_capacity[arg->engine_class])
 		return -EINVAL;
 	atomic64_add(arg->busy_ns, &client->busy_ns[arg->engine_class]);
 	return 0;
 }
 
+static int mock_set_memory_ioctl(struct drm_device *drm, void *data,
+				 struct drm_file *file)
+{
+	struct mock_i915_set_memory *arg = data;
+	struct mock_client *client = file->driver_priv;
+
+	if (arg->pad || arg->region >= to_mock_gpu(drm)->nr_regions)
+		return -EINVAL;
+	spin_lock(&client->mem_lock);
+	client->mem[arg->region] = *arg;
+	spin_unlock(&client->mem_lock);
+	return 0;
+}
+
 static const struct drm_ioctl_desc mock_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(MOCK_I915_SET_MEMORY, mock_set_memory_ioctl,
+			  DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(MOCK_I915_ADD_BUSY, mock_add_busy_ioctl,
 			  DRM_RENDER_ALLOW),
 };
 
 /*
- * i915_drm_client_fdinfo()'s engine part: per class with engines, the
- * busy time, and the capacity where a class has more than one engine.
+ * i915_drm_client_fdinfo(): the memory of each region (6.8+: show_meminfo()
+ * with the stats i915 supports), then per class with engines the busy
+ * time, and the capacity where a class has more than one engine.
  */
-static int mock_fdinfo_engines(struct mock_client *client, char *buf,
-			       size_t size)
+static void mock_fdinfo_client(struct drm_printer *p, struct mock_gpu *gpu,
+			       struct mock_client *client)
 {
-	int len = 0;
 	unsigned int i;
 
-	BUILD_BUG_ON(ARRAY_SIZE(mock_class_names) != MOCK_I915_NUM_CLASSES);
-	BUILD_BUG_ON(ARRAY_SIZE(mock_class_capacity) != MOCK_I915_NUM_CLASSES);
-	for (i = 0; i < MOCK_I915_NUM_CLASSES; i++) {
-		if (!mock_class_capacity[i])
-			continue;
-		len += scnprintf(buf + len, size - len, "drm-engine-%s:\t%llu ns\n",
-				 mock_class_names[i],
-				 (u64)atomic64_read(&client->busy_ns[i]));
-		if (mock_class_capacity[i] > 1)
-			len += scnprintf(buf + len, size - len,
-					 "drm-engine-capacity-%s:\t%u\n",
-					 mock_class_names[i],
-					 mock_class_capacity[i]);
+#ifdef MOCK_FDINFO_MEMORY
+	for (i = 0; i < gpu->nr_regions; i++) {
+		struct drm_memory_stats stats;
+
+		spin_lock(&client->mem_lock);
+		stats = (struct drm_memory_stats) {
+			.private = client->mem[i].private_bytes,
+			.shared = client->mem[i].shared_bytes,
+			.resident = client->mem[i].resident_bytes,
+			.purgeable = client->mem[i].purgeable_bytes,
+			.active = client->mem[i].active_bytes,
+		};
+		spin_unlock(&client->mem_lock);
+		drm_print_memory_stats(p, &stats, MOCK_MEMORY_STATUS,
+				       gpu->regions[i]);
 	}
-	return len;
+#endif
+
+	BUILD_BUG_ON(ARRAY_SIZE(mock_class_names) != MOCK_I915_NUM_CLASSES);
+	for (i = 0; i < MOCK_I915_NUM_CLASSES; i++) {
+		unsigned int capacity = gpu->class_capacity[i];
+
+		if (capacity)
+			drm_printf(p, "drm-engine-%s:\t%llu ns\n",
+				   mock_class_names[i],
+				   (u64)atomic64_read(&client->busy_ns[i]));
+		if (capacity > 1)
+			drm_printf(p, "drm-engine-capacity-%s:\t%u\n",
+				   mock_class_names[i], capacity);
+	}
+	/* a client whose fdinfo is larger than a reader's buffer */
+	for (i = 0; i < client->pad_lines; i++)
+		drm_printf(p, "drm-mock-padding-%u:\t0\n", i);
 }
 
 #ifdef MOCK_DRM_SHOW_FDINFO
 /* 6.5+: drm_show_fdinfo() printed drm-driver, drm-client-id, drm-pdev. */
 static void mock_drm_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 {
-	char buf[256];
-
-	mock_fdinfo_engines(file->driver_priv, buf, sizeof(buf));
-	drm_printf(p, "%s", buf);
+	mock_fdinfo_client(p, to_mock_gpu(file->minor->dev), file->driver_priv);
 }
 
 #define MOCK_FOPS_SHOW_FDINFO	drm_show_fdinfo
@@ -113,7 +154,7 @@ static void mock_fops_show_fdinfo(struct seq_file *m, struct file *f)
 	struct mock_client *client = file->driver_priv;
 	struct mock_gpu *gpu = to_mock_gpu(file->minor->dev);
 	struct pci_dev *pdev = gpu->pdev;
-	char buf[256];
+	struct drm_printer p = drm_seq_file_printer(m);
 
 	seq_printf(m, "drm-driver:\t%s\n", gpu->drm.driver->name);
 	seq_printf(m, "drm-pdev:\t%04x:%02x:%02x.%d\n",
@@ -124,8 +165,7 @@ static void mock_fops_show_fdinfo(struct seq_file *m, struct file *f)
 	if (MOCK_GUC_HIDES_ENGINES && READ_ONCE(gpu->guc))
 		return;
 
-	mock_fdinfo_engines(client, buf, sizeof(buf));
-	seq_puts(m, buf);
+	mock_fdinfo_client(&p, gpu, client);
 }
 
 #define MOCK_FOPS_SHOW_FDINFO	mock_fops_show_fdinfo

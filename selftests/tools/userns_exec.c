@@ -3,8 +3,12 @@
  * userns-exec: run a command as root of a new user namespace, the way a
  * container manager starts an unprivileged container.
  *
- *   userns-exec MAP CMD [ARGS...]        parent (host root) writes MAP
- *                                        ("0 100000 65536") as uid and gid map
+ *   userns-exec [--cgroupns] MAP CMD [ARGS...]
+ *                                        parent (host root) writes MAP
+ *                                        ("0 100000 65536") as uid and gid map;
+ *                                        --cgroupns: the current cgroup
+ *                                        becomes the root of a new cgroup
+ *                                        namespace first, as LXC does
  *   userns-exec --self UID CMD [ARGS...] become host UID, then map root to
  *                                        it alone ("unshare -U -r")
  */
@@ -61,8 +65,17 @@ int main(int argc, char **argv)
 
 	if (argc >= 4 && !strcmp(argv[1], "--self"))
 		return run_self_mapped(strtoul(argv[2], NULL, 0), argv + 3);
+	if (argc >= 2 && !strcmp(argv[1], "--cgroupns")) {
+		if (unshare(CLONE_NEWCGROUP)) {
+			perror("userns-exec: cgroup namespace");
+			return 1;
+		}
+		argv++;
+		argc--;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s MAP CMD [ARGS...] | --self UID CMD [ARGS...]\n",
+		fprintf(stderr,
+			"usage: %s [--cgroupns] MAP CMD [ARGS...] | --self UID CMD [ARGS...]\n",
 			argv[0]);
 		return 2;
 	}

@@ -23,9 +23,11 @@ mknod /tmp/ct-nsgpuperf c $(tr ':' ' ' </sys/class/misc/nsgpuperf/dev)
 chown 100000:100000 /tmp/ct-nsgpuperf
 chmod 0600 /tmp/ct-nsgpuperf
 ls -ln /tmp/ct-nsgpuperf
-echo "### container root (user namespace 0 -> 100000:65536, no host capabilities):"
-NSGPUPERF_DEV=/tmp/ct-nsgpuperf ./userns-exec "0 100000 65536" \
-	./nsgpuperf-sample -n 5 -s 1000
+echo "### container root (user namespace 0 -> 100000:65536, no host capabilities,"
+echo "### its own cgroup /ct101 as the root of its cgroup namespace):"
+mkdir -p /sys/fs/cgroup/ct101
+NSGPUPERF_DEV=/tmp/ct-nsgpuperf sh -c 'echo $$ >/sys/fs/cgroup/ct101/cgroup.procs &&
+	exec ./userns-exec --cgroupns "0 100000 65536" ./nsgpuperf-sample -n 5 -s 1000'
 echo "### a host user with its own user namespace (unshare -U -r) holds every"
 echo "### capability there, but the node's owner is not mapped in it: refused,"
 echo "### even on a node whose mode lets everyone open it:"

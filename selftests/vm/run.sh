@@ -14,15 +14,21 @@
 # OUTDIR     gets console.log (kernel console), tap.log (suite output) and
 #            result (one line: "<passed> <failed> <skipped>")
 #
-# The VM: busybox initramfs, two QEMU edu PCI devices (0000:00:02.0, the
-# integrated-GPU slot, and 0000:00:05.0, a "discrete" GPU) for the mock,
-# no network, no display.  Suite output goes to a second serial port so
+# The VM: busybox initramfs, no network, no display, and three PCI devices
+# for the mock: two QEMU e1000 (vendor Intel, as every GPU i915 binds;
+# 0000:00:02.0, the integrated-GPU slot, and 0000:00:05.0, a "discrete"
+# GPU) and one QEMU edu (vendor 1234) at 0000:00:06.0, a non-Intel "i915"
+# that nsgpuperf must ignore.  Nothing in the VM loads e1000.ko.  Debian's
+# intel_gpu_top and its libraries are copied in at their host paths.
+# Suite output goes to a second serial port so
 # kernel messages cannot interleave with TAP.  Counting: the harness'
 # "# Totals:" line of each suite; a suite that dies before it, exits
 # non-zero with no failure counted, or a VM that times out counts as a
-# failure.  One extra check per boot fails on any kernel BUG/WARNING/Oops,
-# KFENCE/UBSAN report, list corruption, or a taint other than O/E
-# (out-of-tree, unsigned: expected for our modules).
+# failure.  Two extra checks per boot: one fails on any kernel
+# BUG/WARNING/Oops, KFENCE/UBSAN report, list corruption, or a taint other
+# than O/E (out-of-tree, unsigned: expected for our modules); one on any
+# console line naming our modules that is not in its list of expected
+# lines.  The console shows KERN_INFO (loglevel=7), so those lines are seen.
 #
 # Environment: NSGPUPERF_VM_TIMEOUT (seconds, default 900),
 # NSGPUPERF_ACCEL (tcg|kvm, default tcg),
@@ -72,6 +78,19 @@ for ko in "$art"/*.ko; do
 done
 printf '%s\n' "${order[@]}" >"$root/etc/kmods"
 
+# The real intel_gpu_top (intel-gpu-tools, installed by scripts/deps.sh)
+# and the shared libraries it links, at their host paths.
+igt=/usr/bin/intel_gpu_top
+if [ ! -x "$igt" ]; then
+	echo "run.sh: $igt missing (scripts/deps.sh installs intel-gpu-tools)" >&2
+	exit 1
+fi
+for f in "$igt" $(ldd "$igt" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+				   $1 ~ /^\// { print $1 }'); do
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
+done
+
 cp -a "$art/tests/." "$root/tests/"
 if [ -n "${NSGPUPERF_SUITES:-}" ]; then
 	grep -wE "^($(echo "$NSGPUPERF_SUITES" | tr ' ' '|'))" "$art/tests/suites" \
@@ -92,9 +111,10 @@ start=$(date +%s)
 set +e
 timeout --signal=KILL "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
 	-m 2048 -smp 2 -nographic -no-reboot -vga none -nic none \
-	-device edu,addr=02.0 -device edu,addr=05.0 \
+	-device e1000,addr=02.0,romfile= -device e1000,addr=05.0,romfile= \
+	-device edu,addr=06.0 \
 	-kernel "$vmlinuz" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 loglevel=6 panic=-1 rdinit=/init" \
+	-append "console=ttyS0 loglevel=7 panic=-1 rdinit=/init" \
 	-serial "file:$out/console.log" -serial "file:$out/tap.log" \
 	-monitor none </dev/null >"$out/qemu.log" 2>&1
 qrc=$?
@@ -127,9 +147,22 @@ awk -v qrc="$qrc" -v kver="$kver" '
 	}' "$out/tap.log" 2>"$out/counts" | tee "$out/failures" >&2
 read -r passed failed skipped taint <"$out/counts"
 
-# Kernel log check: counted as one test per boot.
+# Kernel log checks: counted as two tests per boot.
+# A memory-cgroup OOM report (limits_test drives a container into its
+# memory.max on purpose) carries a call trace: its block is taken out; a
+# global OOM's is not.
+awk '
+	/invoked oom-killer:/ { inblock = 1; n = 0 }
+	inblock { block[n++] = $0; if ($0 ~ /CONSTRAINT_MEMCG|Memory cgroup out of memory/) memcg = 1 }
+	inblock && /Killed process/ {
+		if (!memcg) for (i = 0; i < n; i++) print block[i]
+		inblock = 0; memcg = 0; next
+	}
+	!inblock { print }
+	END { if (inblock) for (i = 0; i < n; i++) print block[i] }
+' "$out/console.log" >"$out/console-checked.log"
 bad=$(grep -aE 'BUG:|WARNING:|Oops|KFENCE|UBSAN|list_add corruption|list_del corruption|general protection|Call Trace' \
-	"$out/console.log" | head -n 20 || true)
+	"$out/console-checked.log" | head -n 20 || true)
 taint_bad=0
 if [ -n "${taint:-}" ] && [ $((taint & ~(4096 | 8192))) -ne 0 ]; then
 	taint_bad=1
@@ -137,6 +170,27 @@ fi
 if [ -n "$bad" ] || [ "$taint_bad" = 1 ]; then
 	echo "not ok - $kver: kernel log has warnings or taint ${taint:-?}:" >&2
 	echo "$bad" | sed 's/^/#   /' >&2
+	echo "#   (full log: $out/console.log)" >&2
+	failed=$((failed + 1))
+else
+	passed=$((passed + 1))
+fi
+
+# Every console line that names our modules (or a function of theirs,
+# nsgp_*) must be one of the lines they are expected to print: a kernel
+# complaint about them (a deprecated API, a stack trace, a lockdep report)
+# fails the run even where the check above has no pattern for it.
+ours='nsgpuperf|mock_i915|nsgp_'
+expected='^(nsgpuperf|mock_i915): loading out-of-tree module taints kernel\.$'
+expected+='|^(nsgpuperf|mock_i915): module verification failed: signature and/or required key missing - tainting kernel$'
+expected+='|^nsgpuperf: GPU [0-9]+ \([0-9a-f:.]+, [a-z0-9_]+\): (PMU [A-Za-z0-9_.]+, type [0-9]+, [0-9]+ events|no PMU found)$'
+expected+='|^nsgpuperf: open denied to pid [0-9]+ \(.*\): [A-Za-z0-9_ /]+$'
+expected+='|^nsgpuperf: [0-9]+ similar denial lines suppressed$'
+unexpected=$(sed -E 's/\r$//; s/^\[ *[0-9]+\.[0-9]+\] //' "$out/console-checked.log" |
+	grep -aE "$ours" | grep -avE "$expected" | head -n 20 || true)
+if [ -n "$unexpected" ]; then
+	echo "not ok - $kver: kernel log has unexpected lines naming our modules:" >&2
+	echo "$unexpected" | sed 's/^/#   /' >&2
 	echo "#   (full log: $out/console.log)" >&2
 	failed=$((failed + 1))
 else

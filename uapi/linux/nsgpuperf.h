@@ -5,22 +5,50 @@
  * /dev/nsgpuperf is opened by a process that holds CAP_PERFMON (or
  * CAP_SYS_ADMIN) in its own user namespace, through a node whose owner uid
  * and gid are mapped into that namespace.  The open file is the capability:
- * it can be passed to other processes like a perf fd.  The opener's cgroup
- * is captured at open() and scopes everything the file shows.
+ * it can be passed to other processes like a perf fd.  What the file shows
+ * is decided from the opener's context at open():
+ *
+ * GPUs: those whose DRM render node the opener's device cgroup lets it
+ * read (cgroup v1 "devices" rules, cgroup v2 BPF device programs).  A
+ * session opened from a non-initial user namespace must, in addition,
+ * present an open file descriptor of the GPU's DRM node
+ * (NSGPUPERF_IOC_PRESENT_GPU) before the GPU is listed: a container that
+ * cannot open the GPU does not see its counters, even where no device
+ * program exists.  A GPU that unbinds and binds again must be presented
+ * again.
+ *
+ * Usage scope: the root of the opener's cgroup namespace, i.e. the whole
+ * container as it sees itself (the host, for the host's processes), see
+ * NSGPUPERF_SCOPE_*.  A caller may narrow it to a cgroup inside that root
+ * (struct nsgpuperf_cgroup_usage).
+ *
+ * Limits and memory: everything the kernel allocates for a caller is
+ * charged to the caller's memory cgroup.  Live counter groups are limited
+ * per container (module parameter max_groups_per_container), counted
+ * against the topmost non-initial user namespace of the opener, so that
+ * child cgroups, nested user namespaces and new sessions share one limit;
+ * the host's own sessions share another.
+ *
+ * LSMs: perf's security_perf_event_open() hook sees the module's kernel
+ * context, not the caller: an LSM mediates nsgpuperf through the device
+ * node (file labels, open and ioctl), not the SELinux perf_event class.
  *
  * Every argument struct starts with __u32 size, which the caller sets to
- * sizeof() of the struct it was compiled with.  The kernel accepts older
- * (smaller) structs and newer (larger) ones as long as the bytes it does
- * not know are zero (E2BIG otherwise), like copy_struct_from_user().
- * Pointers are passed as __u64 so that 32-bit callers use the same layout.
- * Reserved fields and unknown flags must be zero (EINVAL otherwise).
+ * sizeof() of the struct it was compiled with.  The kernel accepts any
+ * size from the first published layout (NSGPUPERF_*_SIZE_VER1) on: fields
+ * a smaller struct lacks are taken as zero on input and not written on
+ * output; bytes of a larger struct that the kernel does not know must be
+ * zero (E2BIG otherwise), like copy_struct_from_user().  Pointers are
+ * passed as __u64 so that 32-bit callers use the same layout.  Reserved
+ * fields and unknown flags must be zero (EINVAL otherwise).
  *
  * Common errors of every ioctl:
  *   ENOTTY  unknown ioctl number;
  *   EFAULT  an argument or array pointer is not accessible;
  *   EINVAL  size smaller than the first published layout, unknown flag,
  *           non-zero reserved field;
- *   E2BIG   size larger than the kernel knows and the extra bytes not zero.
+ *   E2BIG   size larger than the kernel knows and the extra bytes not zero;
+ *   ENOMEM  the caller's memory cgroup (or the host) is out of memory.
  */
 #ifndef _UAPI_LINUX_NSGPUPERF_H
 #define _UAPI_LINUX_NSGPUPERF_H
@@ -29,13 +57,14 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define NSGPUPERF_ABI_VERSION	1
+#define NSGPUPERF_ABI_VERSION	2
 
 #define NSGPUPERF_NAME_LEN	64
 #define NSGPUPERF_PCI_ADDR_LEN	16
 #define NSGPUPERF_DRIVER_LEN	16
 #define NSGPUPERF_UNIT_LEN	16
 #define NSGPUPERF_CLASS_LEN	16
+#define NSGPUPERF_PATH_LEN	256
 
 /* Largest number of events in one group. */
 #define NSGPUPERF_MAX_GROUP_EVENTS	64
@@ -45,21 +74,58 @@
  * @size: in, sizeof(struct nsgpuperf_version)
  * @abi_version: out, NSGPUPERF_ABI_VERSION of the running module
  * @features: out, NSGPUPERF_FEAT_* the session may use (host policy)
- * @cgroup_id: out, id of the cgroup (v2) captured when the file was opened
+ * @cgroup_id: out, id of the opener's own cgroup (v2) at open()
+ * @scope: out, NSGPUPERF_SCOPE_*: how the session's usage scope was chosen
+ * @scope_flags: out, NSGPUPERF_SCOPE_F_*
+ * @scope_cgroup_id: out, id of the scope's cgroup (v2), 0 with
+ *	NSGPUPERF_SCOPE_NONE
+ * @scope_path: out, path of the scope's cgroup as the opener's cgroup
+ *	namespace shows it ("/" for a container's whole scope); empty with
+ *	NSGPUPERF_SCOPE_NONE
  *
- * Never fails beyond the common errors.
+ * Never fails beyond the common errors.  Callers of the first layout
+ * (NSGPUPERF_VERSION_SIZE_VER1) get the fields up to @cgroup_id.
  */
 struct nsgpuperf_version {
 	__u32 size;
 	__u32 abi_version;
 	__u64 features;
 	__u64 cgroup_id;
+	/* ABI 2 */
+	__u32 scope;
+	__u32 scope_flags;
+	__u64 scope_cgroup_id;
+	char scope_path[NSGPUPERF_PATH_LEN];
 };
+
+#define NSGPUPERF_VERSION_SIZE_VER1	24
+
+/*
+ * Usage scopes.  NONE: per-cgroup usage is unavailable to the session
+ * (NSGPUPERF_IOC_CGROUP_USAGE fails with ENODATA) because the only scope
+ * it could be given is the host's root cgroup: a process of a non-initial
+ * user namespace whose cgroup is the v2 root (a cgroup-v1-only host, or a
+ * process left there) never sees host-wide usage.
+ * CGROUP_NS: the root of the opener's cgroup namespace: every process of
+ * the container, whichever of its cgroups it sits in; for the host's own
+ * processes, the host.
+ * OWN_CGROUP: the opener is in a non-initial user namespace but shares the
+ * host's cgroup namespace (a container without a cgroup namespace of its
+ * own): its scope falls back to its own cgroup and what is below it.
+ */
+#define NSGPUPERF_SCOPE_NONE		0
+#define NSGPUPERF_SCOPE_CGROUP_NS	1
+#define NSGPUPERF_SCOPE_OWN_CGROUP	2
+
+/* @scope_path did not fit and was cut. */
+#define NSGPUPERF_SCOPE_F_PATH_TRUNCATED	_BITUL(0)
 
 /* The session may open device-wide counter groups. */
 #define NSGPUPERF_FEAT_DEVICE_COUNTERS	_BITULL(0)
 /* The session may query per-cgroup usage. */
 #define NSGPUPERF_FEAT_CGROUP_USAGE	_BITULL(1)
+/* The session must present a GPU's DRM node to see it (non-initial userns). */
+#define NSGPUPERF_FEAT_PRESENT_REQUIRED	_BITULL(2)
 
 /**
  * struct nsgpuperf_gpu_info - one GPU in scope, element of a GPU list
@@ -99,7 +165,8 @@ struct nsgpuperf_gpu_info {
  * @gpus: in, user pointer to @count entries of @entry_size bytes
  *
  * Only the GPUs whose DRM render node the session's device cgroup allows
- * are listed.
+ * are listed, and for a session of a non-initial user namespace only
+ * those it presented (NSGPUPERF_IOC_PRESENT_GPU) since their last bind.
  */
 struct nsgpuperf_gpu_list {
 	__u32 size;
@@ -108,6 +175,34 @@ struct nsgpuperf_gpu_list {
 	__u32 entry_size;
 	__u64 gpus;
 };
+
+#define NSGPUPERF_GPU_LIST_SIZE_VER1	24
+
+/**
+ * struct nsgpuperf_gpu_present - NSGPUPERF_IOC_PRESENT_GPU
+ * @size: in, sizeof(struct nsgpuperf_gpu_present)
+ * @flags: in, zero
+ * @drm_fd: in, an open file descriptor of the GPU's DRM render or primary
+ *	node (as opened by libdrm; O_PATH descriptors are not accepted)
+ * @gpu_id: out, the id of the GPU it belongs to
+ *
+ * Proves to the session that its holder can open the GPU, which sessions
+ * of a non-initial user namespace need before they see it.  The proof
+ * lasts until the GPU's driver unbinds; the descriptor may be closed
+ * afterwards.  Harmless (and needless) for the host's sessions.
+ *
+ * Errors: EBADF @drm_fd is not an open descriptor; ENODEV it is not the
+ * DRM node of a GPU nsgpuperf serves, or the session's device cgroup does
+ * not let it see that GPU.
+ */
+struct nsgpuperf_gpu_present {
+	__u32 size;
+	__u32 flags;
+	__s32 drm_fd;
+	__u32 gpu_id;
+};
+
+#define NSGPUPERF_GPU_PRESENT_SIZE_VER1	16
 
 /**
  * struct nsgpuperf_event_info - one event of a GPU's PMU
@@ -149,6 +244,8 @@ struct nsgpuperf_event_list {
 	__u64 events;
 };
 
+#define NSGPUPERF_EVENT_LIST_SIZE_VER1	32
+
 /**
  * struct nsgpuperf_group_open - NSGPUPERF_IOC_OPEN_GROUP
  * @size: in, sizeof(struct nsgpuperf_group_open)
@@ -173,8 +270,8 @@ struct nsgpuperf_event_list {
  * rejects, the errno perf_event_open() would give (i915: ENOENT for an
  * unknown counter, ENODEV for an engine the GPU lacks); E2BIG too many
  * events; EACCES host policy does not give device-wide counters to this
- * namespace; EMFILE the session's cgroup holds the most groups host policy
- * allows.
+ * namespace; EMFILE the session's container (see the top of this file)
+ * holds the most groups host policy allows.
  */
 struct nsgpuperf_group_open {
 	__u32 size;
@@ -187,6 +284,8 @@ struct nsgpuperf_group_open {
 	__s32 fd;
 	__u32 reserved;
 };
+
+#define NSGPUPERF_GROUP_OPEN_SIZE_VER1	48
 
 /* Start disabled (like perf_event_attr.disabled); enable with the ioctl. */
 #define NSGPUPERF_GROUP_DISABLED	_BITUL(0)
@@ -208,6 +307,8 @@ struct nsgpuperf_group_add {
 	__u64 config;
 	__u64 id;
 };
+
+#define NSGPUPERF_GROUP_ADD_SIZE_VER1	24
 
 /**
  * struct nsgpuperf_engine_usage - one engine class of a cgroup usage reply
@@ -238,21 +339,36 @@ struct nsgpuperf_engine_usage {
 /**
  * struct nsgpuperf_cgroup_usage - NSGPUPERF_IOC_CGROUP_USAGE
  * @size: in, sizeof(struct nsgpuperf_cgroup_usage)
- * @flags: in, zero
+ * @flags: in, NSGPUPERF_USAGE_*
  * @gpu_id: in, a GPU id from NSGPUPERF_IOC_LIST_GPUS
  * @count: in, room in @classes; out, number of engine classes seen
  * @entry_size: in, sizeof(struct nsgpuperf_engine_usage) as the caller knows it
- * @nr_clients: out, DRM clients of this GPU whose task is in the session's
- *	cgroup subtree
+ * @nr_clients: out, DRM clients of this GPU attributed to the scope
  * @status: out, NSGPUPERF_USAGE_STATUS_*
  * @reserved: zero
  * @classes: in, user pointer to @count entries of @entry_size bytes
+ * @cgroup_fd: in, with NSGPUPERF_USAGE_CGROUP_FD: a descriptor of a cgroup
+ *	v2 directory inside the session's scope, to narrow the scope to it
+ * @reserved2: zero
+ * @scope_cgroup_id: out, id of the cgroup whose subtree was summed
  *
- * Sums the DRM fdinfo usage statistics of the GPU's clients whose owning
- * task is in the cgroup captured at open(), or below it.
+ * Sums the DRM fdinfo usage statistics of the GPU's clients attributed to
+ * the session's scope (see NSGPUPERF_SCOPE_*), or to the cgroup given.
+ * A client is attributed to the cgroup of the process the driver names
+ * for it (the opener before 6.7, the last ioctl caller from 6.7); when
+ * that process is gone, to any process of the scope that holds the
+ * client's file.  The host's root scope counts every client of the GPU.
+ *
+ * Sums are per session and per scope cgroup, and never decrease between
+ * two calls.  The session remembers what it saw of each client while the
+ * client exists on the GPU, in memory charged to the caller; a session
+ * narrows to at most 16 different cgroups per GPU (ENOSPC past that).
  *
  * Errors: ENODEV GPU not in scope or unbound; EACCES host policy turned
- * per-cgroup usage off.
+ * per-cgroup usage off; ENODATA the session has no usage scope
+ * (NSGPUPERF_SCOPE_NONE); EBADF @cgroup_fd is not a cgroup v2 directory;
+ * EPERM @cgroup_fd is outside the session's scope; ENOSPC too many
+ * narrowed scopes.
  */
 struct nsgpuperf_cgroup_usage {
 	__u32 size;
@@ -264,11 +380,21 @@ struct nsgpuperf_cgroup_usage {
 	__u32 status;
 	__u32 reserved;
 	__u64 classes;
+	/* ABI 2 */
+	__s32 cgroup_fd;
+	__u32 reserved2;
+	__u64 scope_cgroup_id;
 };
+
+#define NSGPUPERF_CGROUP_USAGE_SIZE_VER1	40
+
+/* @cgroup_fd narrows the scope. */
+#define NSGPUPERF_USAGE_CGROUP_FD		_BITUL(0)
 
 /*
  * Some clients in scope report no engine usage (i915 before 6.5 with GuC
- * submission): the sums are incomplete and must not be shown as zero.
+ * submission), or their fdinfo could not be read whole: the sums are
+ * incomplete and must not be shown as zero.
  */
 #define NSGPUPERF_USAGE_STATUS_INCOMPLETE	_BITUL(0)
 
@@ -284,8 +410,16 @@ struct nsgpuperf_cgroup_usage {
 	_IOWR(NSGPUPERF_IOC_MAGIC, 0x03, struct nsgpuperf_group_open)
 #define NSGPUPERF_IOC_CGROUP_USAGE \
 	_IOWR(NSGPUPERF_IOC_MAGIC, 0x04, struct nsgpuperf_cgroup_usage)
+#define NSGPUPERF_IOC_PRESENT_GPU \
+	_IOWR(NSGPUPERF_IOC_MAGIC, 0x05, struct nsgpuperf_gpu_present)
 
-/* On a group fd; like PERF_EVENT_IOC_{ENABLE,DISABLE,RESET} on a leader. */
+/*
+ * On a group fd, which stands for the group's leader (its first event), as
+ * perf_ioctl() treats PERF_EVENT_IOC_{ENABLE,DISABLE,RESET}: with argument
+ * 0 they act on the leader alone (ENABLE/DISABLE of the leader start and
+ * stop the whole group's counting; RESET zeroes the leader's count only);
+ * with PERF_IOC_FLAG_GROUP, on every event.  Other argument bits: EINVAL.
+ */
 #define NSGPUPERF_GROUP_IOC_ENABLE	_IO(NSGPUPERF_IOC_MAGIC, 0x20)
 #define NSGPUPERF_GROUP_IOC_DISABLE	_IO(NSGPUPERF_IOC_MAGIC, 0x21)
 #define NSGPUPERF_GROUP_IOC_RESET	_IO(NSGPUPERF_IOC_MAGIC, 0x22)
