@@ -4,8 +4,8 @@
  * (ipi, event, work).  Every mode reads exact values from either CPU.  Up
  * to 6.14 (i915's own one-CPU cpumask) the default reads a whole group with
  * one cross-CPU call on the PMU's CPU, counted in /proc/interrupts, also
- * while a CPU-bound task runs there; an offline PMU CPU makes every mode
- * fall back to perf_event_read_value().  From 6.15 every mode reads in
+ * while a CPU-bound task runs there; when the PMU's CPU goes offline and
+ * its events move, every mode follows them.  From 6.15 every mode reads in
  * place.  Timing is left to `make bench` (load_bench).
  */
 #include <errno.h>
@@ -286,18 +286,16 @@ TEST_F(rp, one_cross_cpu_call_per_group_read)
 }
 
 /*
- * CPU 1 goes offline under an open group whose counters are on it (mock
- * loaded with pmu_cpu=1; unlike i915 it does not move its events).  Up to
- * 6.14 every mode still reads, through perf_event_read_value(), the counts
- * the events had when it went; from 6.15 the counters are on CPU 0 and
- * keep counting, read in place.
+ * The PMU's CPU (the mock loaded with pmu_cpu=1) goes offline under an
+ * open group and comes back.  Up to 6.14 the PMU moves its events to
+ * another CPU, as i915 does; from 6.15 they read anywhere.  In every mode
+ * the group keeps reading exact counts, wherever its events went.
  */
-TEST_F(rp, pmu_cpu_offline_every_mode_still_reads)
+TEST_F(rp, pmu_cpu_offline_every_mode_follows_the_events)
 {
 	uint64_t cfg[] = { CFG_RCS0_BUSY, I915_PMU_INTERRUPTS, CFG_VECS0_SEMA };
-	bool own = has_own_cpumask();
 	struct group_read r;
-	unsigned int m, i;
+	unsigned int m, i, k;
 	int g;
 
 	ASSERT_EQ(0, access(CPU1_ONLINE, W_OK));
@@ -310,7 +308,7 @@ TEST_F(rp, pmu_cpu_offline_every_mode_still_reads)
 	ASSERT_GE(self->fd, 0);
 	self->gpu = nsgp_find_gpu(self->fd, GPU0_PCI, NULL);
 	ASSERT_GE(self->gpu, 0);
-	if (own)
+	if (has_own_cpumask())
 		ASSERT_EQ(1, perf_pmu_cpu("i915"));
 	ASSERT_EQ(0, pin(0));
 
@@ -322,22 +320,24 @@ TEST_F(rp, pmu_cpu_offline_every_mode_still_reads)
 	ASSERT_EQ(5 * 8, read(g, &r, sizeof(r)));
 	ASSERT_EQ(10, r.values[0]);
 
-	ASSERT_EQ(0, write_str(CPU1_ONLINE, "0"));
-	for (i = 0; i < 3; i++)
-		ASSERT_EQ(0, mock_ctl(GPU0_PCI, "add %llu 1000",
-				      (unsigned long long)cfg[i]));
-	for (m = 0; m < NMODES; m++) {
-		ASSERT_EQ(0, write_str(READ_MODE, modes[m]));
-		memset(&r, 0xff, sizeof(r));
-		ASSERT_EQ(5 * 8, read(g, &r, sizeof(r))) TH_LOG("mode %s", modes[m]);
-		for (i = 0; i < 3; i++)
-			EXPECT_EQ((own ? 0 : 1000) + 10 + i, r.values[i])
-				TH_LOG("mode %s event %u", modes[m], i);
-	}
-	ASSERT_EQ(0, write_str(CPU1_ONLINE, "1"));
-	for (m = 0; m < NMODES; m++) {
-		ASSERT_EQ(0, write_str(READ_MODE, modes[m]));
-		ASSERT_EQ(5 * 8, read(g, &r, sizeof(r))) TH_LOG("mode %s", modes[m]);
+	/* k = 1: CPU 1 offline; k = 2: back online */
+	for (k = 1; k <= 2; k++) {
+		ASSERT_EQ(0, write_str(CPU1_ONLINE, k == 1 ? "0" : "1"));
+		if (k == 1 && has_own_cpumask())
+			EXPECT_EQ(0, perf_pmu_cpu("i915"));
+		for (m = 0; m < NMODES; m++) {
+			ASSERT_EQ(0, write_str(READ_MODE, modes[m]));
+			for (i = 0; i < 3; i++)
+				ASSERT_EQ(0, mock_ctl(GPU0_PCI, "add %llu 1000",
+						      (unsigned long long)cfg[i]));
+			memset(&r, 0xff, sizeof(r));
+			ASSERT_EQ(5 * 8, read(g, &r, sizeof(r)));
+			for (i = 0; i < 3; i++)
+				EXPECT_EQ(10 + i + 1000 * ((k - 1) * NMODES + m + 1),
+					  r.values[i])
+					TH_LOG("cpu 1 %s, mode %s, event %u",
+					       k == 1 ? "offline" : "online", modes[m], i);
+		}
 	}
 	close(g);
 	ASSERT_EQ(0, mock_live_events_all());
