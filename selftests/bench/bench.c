@@ -12,9 +12,9 @@
  *    pinned to the PMU's CPU and to another CPU.
  * 2. Memory: SESSIONS (1000) open sessions, each with one EVENTS-event
  *    group; kernel memory (/proc/meminfo Slab, SUnreclaim, KernelStack and
- *    /proc/slabinfo) before and after, per session.  Sessions are spread
- *    over child cgroups, since a cgroup may hold max_groups_per_cgroup
- *    groups.
+ *    /proc/slabinfo) before and after, per session.  The per-container
+ *    group limit (max_groups_per_container, which child cgroups do not
+ *    escape) is lifted for the run and restored after.
  *
  * Output lines start with "bench: ".  Exit status 0 unless something failed.
  */
@@ -35,8 +35,7 @@
 #include "nsgp_test.h"
 
 #define FMT		(PERF_FORMAT_GROUP | PERF_FORMAT_TOTAL_TIME_ENABLED)
-#define CG_ROOT		"/sys/fs/cgroup"
-#define CG_PER		50	/* sessions per child cgroup */
+#define GROUP_LIMIT	"/sys/module/nsgpuperf/parameters/max_groups_per_container"
 
 static double now_ns(void)
 {
@@ -219,27 +218,15 @@ static void snapshot(struct mem *m)
 	m->slabinfo = slabinfo_bytes();
 }
 
-static int cg_enter(int k)
-{
-	char path[128], pid[32];
-
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (k < 0)
-		snprintf(path, sizeof(path), CG_ROOT "/cgroup.procs");
-	else
-		snprintf(path, sizeof(path), CG_ROOT "/nsgp_bench_%d/cgroup.procs", k);
-	return write_str(path, pid);
-}
-
 static int bench_memory(int gpu, const char *pci, const uint64_t *cfg, unsigned int n,
 			unsigned int sessions)
 {
-	unsigned int ncg = (sessions + CG_PER - 1) / CG_PER, i, made = 0;
 	int *fds = calloc(2 * sessions, sizeof(int));
 	struct rlimit rl = { 2 * sessions + 256, 2 * sessions + 256 };
+	long long live = -1, limit = read_ll(GROUP_LIMIT);
+	unsigned int i, made = 0;
 	struct mem a, b, c;
-	char path[128];
-	long long live = -1;
+	char old[32];
 	int ret = 0;
 
 	if (!fds)
@@ -250,19 +237,12 @@ static int bench_memory(int gpu, const char *pci, const uint64_t *cfg, unsigned 
 	if (dup2(0, 2 * sessions + 200) < 0)
 		FAIL("dup2: %s", strerror(errno));
 	close(2 * sessions + 200);
-	for (i = 0; i < ncg; i++) {
-		snprintf(path, sizeof(path), CG_ROOT "/nsgp_bench_%u", i);
-		if (mkdir(path, 0755) && errno != EEXIST)
-			FAIL("mkdir %s: %s", path, strerror(errno));
-	}
+	if (limit < 0 || write_str(GROUP_LIMIT, "0"))
+		FAIL("cannot lift %s", GROUP_LIMIT);
+	snprintf(old, sizeof(old), "%lld", limit);
 
 	snapshot(&a);
 	for (i = 0; i < sessions; i++) {
-		if (i % CG_PER == 0 && cg_enter(i / CG_PER)) {
-			fprintf(stderr, "bench: error: cannot enter cgroup %u\n", i / CG_PER);
-			ret = -1;
-			break;
-		}
 		fds[2 * i] = nsgp_open(NULL);
 		if (fds[2 * i] < 0) {
 			fprintf(stderr, "bench: error: session %u: %s\n", i, strerror(-fds[2 * i]));
@@ -279,7 +259,6 @@ static int bench_memory(int gpu, const char *pci, const uint64_t *cfg, unsigned 
 		}
 		made++;
 	}
-	cg_enter(-1);
 	live = mock_live_events(pci);
 	snapshot(&b);
 	for (i = 0; i < made; i++) {
@@ -287,10 +266,7 @@ static int bench_memory(int gpu, const char *pci, const uint64_t *cfg, unsigned 
 		close(fds[2 * i]);
 	}
 	snapshot(&c);
-	for (i = 0; i < ncg; i++) {
-		snprintf(path, sizeof(path), CG_ROOT "/nsgp_bench_%u", i);
-		rmdir(path);
-	}
+	write_str(GROUP_LIMIT, old);
 	free(fds);
 	if (!made)
 		return -1;
