@@ -16,6 +16,7 @@
  * are created from a work item, in the kernel's own context.
  */
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/perf_event.h>
 #include <linux/slab.h>
@@ -94,8 +95,8 @@ struct perf_event *nsgp_kernel_counter_create(struct perf_event_attr *attr,
  * CPU is offline).  Holding cpus_read_lock() across the creation would
  * close that window but can deadlock: the work item's perf code takes the
  * hotplug lock itself (static keys), and a hotplug writer waiting for our
- * read lock blocks every new reader.  So retry instead, as long as the
- * PMU's CPU changed or went offline since it was read.
+ * read lock blocks every new reader.  So retry instead, a bounded number
+ * of times.
  */
 static struct perf_event *nsgp_counter_create(struct nsgp_gpu *gpu, u64 config)
 {
@@ -116,10 +117,17 @@ static struct perf_event *nsgp_counter_create(struct nsgp_gpu *gpu, u64 config)
 		    (PTR_ERR(event) != -EINVAL && PTR_ERR(event) != -ENODEV) ||
 		    ++tries == NSGP_CREATE_TRIES)
 			return event;
-		/* The error is the PMU's unless hotplug moved its CPU. */
 		next = nsgp_gpu_pmu_cpu(gpu);
-		if (next == cpu && cpu_online(cpu))
+		/* no such engine: the PMU's verdict on a CPU that stayed */
+		if (next == cpu && cpu_online(cpu) && PTR_ERR(event) == -ENODEV)
 			return event;
+		/*
+		 * EINVAL is a wrong CPU (the driver's attributes are all
+		 * valid): its CPU may have gone and come back meanwhile, or
+		 * its hotplug callback not have run yet.  Give it a moment.
+		 */
+		if (next == cpu)
+			usleep_range(500, 1000);
 		cpu = next;
 	}
 }
