@@ -166,6 +166,7 @@ struct nsgp_counter *nsgp_counter_get(struct nsgp_gpu *gpu, u64 generation,
 		}
 	}
 
+	/* shared by every user, bounded by GPUs x events: not charged */
 	ctr = kzalloc(sizeof(*ctr), GFP_KERNEL);
 	if (!ctr) {
 		ctr = ERR_PTR(-ENOMEM);

@@ -914,7 +914,7 @@ long nsgp_ioctl_list_gpus(struct nsgp_session *s, void __user *uarg)
 	mutex_lock(&nsgp_lock);
 	room = min(l.count, nsgp_nr_gpus);
 	if (room) {
-		info = kcalloc(room, sizeof(*info), GFP_KERNEL);
+		info = kcalloc(room, sizeof(*info), GFP_KERNEL_ACCOUNT);
 		if (!info) {
 			mutex_unlock(&nsgp_lock);
 			return -ENOMEM;
@@ -978,7 +978,7 @@ long nsgp_ioctl_list_events(struct nsgp_session *s, void __user *uarg)
 		room = min(l.count, total);
 		if (room) {
 			events = kmemdup(gpu->events, room * sizeof(*events),
-					 GFP_KERNEL);
+					 GFP_KERNEL_ACCOUNT);
 			if (!events)
 				ret = -ENOMEM;
 		}
