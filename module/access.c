@@ -67,15 +67,6 @@ static const char *const nsgp_rule_text[] = {
 	[NSGP_RULE_OWNER] = "device node owner uid/gid not mapped in its user namespace",
 };
 
-static const struct user_namespace *nsgp_container_userns(void)
-{
-	const struct user_namespace *ns = current_user_ns();
-
-	while (ns->parent && ns->parent != &init_user_ns)
-		ns = ns->parent;
-	return ns;
-}
-
 static struct nsgp_deny_state *nsgp_deny_slot_locked(u64 key, unsigned long now)
 {
 	struct nsgp_deny_state *st, *victim = NULL;
@@ -97,7 +88,8 @@ static struct nsgp_deny_state *nsgp_deny_slot_locked(u64 key, unsigned long now)
 /* Whether a line for @rule may be printed now; @missed: held back before. */
 static bool nsgp_deny_ratelimit(enum nsgp_rule rule, unsigned int *missed)
 {
-	u64 key = ((u64)nsgp_container_userns()->ns.inum << 8 | rule) + 1;
+	u64 key = ((u64)nsgp_container_userns(current_user_ns())->ns.inum << 8 |
+		   rule) + 1;
 	unsigned long now = jiffies;
 	struct nsgp_deny_state *st;
 	bool print = false;

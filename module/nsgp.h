@@ -126,6 +126,7 @@ struct nsgp_cg_charge;
 struct nsgp_session *nsgp_session_create(void);
 void nsgp_session_get(struct nsgp_session *s);
 void nsgp_session_put(struct nsgp_session *s);
+struct user_namespace *nsgp_container_userns(struct user_namespace *ns);
 bool nsgp_session_device_counters(const struct nsgp_session *s);
 void nsgp_session_scope_info(const struct nsgp_session *s,
 			     struct nsgpuperf_version *v);

@@ -36,8 +36,15 @@
 
 #include "nsgp.h"
 
-/* The topmost ancestor of @ns below the initial user namespace. */
-static struct user_namespace *nsgp_container_userns(struct user_namespace *ns)
+/**
+ * nsgp_container_userns() - the user namespace that stands for a container
+ * @ns: a user namespace
+ *
+ * Return: the topmost ancestor of @ns below the initial user namespace (the
+ * one a container manager created on the host: nesting does not change
+ * it), or the initial user namespace itself.
+ */
+struct user_namespace *nsgp_container_userns(struct user_namespace *ns)
 {
 	while (ns != &init_user_ns && ns->parent != &init_user_ns)
 		ns = ns->parent;
