@@ -57,7 +57,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define NSGPUPERF_ABI_VERSION	2
+#define NSGPUPERF_ABI_VERSION	3
 
 #define NSGPUPERF_NAME_LEN	64
 #define NSGPUPERF_PCI_ADDR_LEN	16
@@ -254,8 +254,8 @@ struct nsgpuperf_event_list {
  * @nr_events: in, number of configs in @configs (0 to add them later with
  *	NSGPUPERF_GROUP_IOC_ADD), at most NSGPUPERF_MAX_GROUP_EVENTS
  * @read_format: in, PERF_FORMAT_* bits of <linux/perf_event.h> that shape
- *	read() on the group fd: GROUP, TOTAL_TIME_ENABLED, TOTAL_TIME_RUNNING
- *	and ID are supported; 0 means GROUP | TOTAL_TIME_ENABLED
+ *	read() on the group fd: GROUP, TOTAL_TIME_ENABLED, TOTAL_TIME_RUNNING,
+ *	ID and (ABI 3) LOST are supported; 0 means GROUP | TOTAL_TIME_ENABLED
  * @configs: in, user pointer to @nr_events __u64 perf configs
  * @ids: in, user pointer to @nr_events __u64 to receive each event's id
  *	(as PERF_FORMAT_ID reports it), or 0
@@ -398,6 +398,58 @@ struct nsgpuperf_cgroup_usage {
  */
 #define NSGPUPERF_USAGE_STATUS_INCOMPLETE	_BITUL(0)
 
+/**
+ * struct nsgpuperf_perf_open - NSGPUPERF_IOC_PERF_OPEN (ABI 3)
+ * @size: in, sizeof(struct nsgpuperf_perf_open)
+ * @flags: in, perf_event_open()'s flags: PERF_FLAG_FD_CLOEXEC,
+ *	PERF_FLAG_FD_NO_GROUP, PERF_FLAG_FD_OUTPUT (accepted, there is no
+ *	ring buffer); PERF_FLAG_PID_CGROUP and unknown bits: EINVAL
+ * @attr: in, user pointer to a struct perf_event_attr whose @type is the
+ *	PMU type of a GPU the session sees (struct nsgpuperf_gpu_info)
+ * @pid: in, perf_event_open()'s pid: -1, as these PMUs count device-wide
+ * @cpu: in, perf_event_open()'s cpu
+ * @group_fd: in, -1, or the fd of a group leader this ioctl returned
+ * @fd: out, the new fd
+ * @reserved: zero
+ *
+ * perf_event_open(@attr, @pid, @cpu, @group_fd, @flags) for a GPU PMU, for
+ * a caller that has no CAP_PERFMON in the initial user namespace: what an
+ * LD_PRELOAD shim turns the syscall into.  The attr is taken as
+ * perf_event_open() takes it (attr.size 0 is the first layout; a larger
+ * struct than the kernel's must have a zero tail, else E2BIG with the
+ * kernel's size written to attr.size) and checked as perf and the GPU's
+ * PMU check it: the PMU's own event_init judges a copy of it, so a field
+ * the PMU refuses (sampling, branch stack, a CPU outside its cpumask, an
+ * unknown counter) gets the errno perf_event_open() gives the host's root.
+ *
+ * The new fd is a group leader (@group_fd -1 or PERF_FLAG_FD_NO_GROUP) or
+ * a sibling added to @group_fd's group.  It reads as perf reads an event
+ * with @attr.read_format (see below), starts disabled with @attr.disabled,
+ * and is O_CLOEXEC with PERF_FLAG_FD_CLOEXEC.  The values come from the
+ * same shared kernel counters as NSGPUPERF_IOC_OPEN_GROUP's and count
+ * against the same limits: a new leader is a group.
+ *
+ * Errors, besides perf's for the attr: ENOENT @attr.type is not the PMU of
+ * a GPU in scope (what perf gives for a type with no PMU); EACCES host
+ * policy does not give device-wide counters to this namespace; EMFILE the
+ * container holds the most groups allowed; EBADF @group_fd is not an open
+ * fd; EINVAL @group_fd is not a leader of nsgpuperf (perf's fds included),
+ * is on another GPU, CPU or clock, or @attr asks a sibling to be pinned or
+ * exclusive; E2BIG the group has NSGPUPERF_MAX_GROUP_EVENTS events.
+ */
+struct nsgpuperf_perf_open {
+	__u32 size;
+	__u32 flags;
+	__u64 attr;
+	__s32 pid;
+	__s32 cpu;
+	__s32 group_fd;
+	__s32 fd;
+	__u64 reserved;
+};
+
+#define NSGPUPERF_PERF_OPEN_SIZE_VER1	40
+
 #define NSGPUPERF_IOC_MAGIC	0xB7
 
 #define NSGPUPERF_IOC_VERSION \
@@ -412,8 +464,45 @@ struct nsgpuperf_cgroup_usage {
 	_IOWR(NSGPUPERF_IOC_MAGIC, 0x04, struct nsgpuperf_cgroup_usage)
 #define NSGPUPERF_IOC_PRESENT_GPU \
 	_IOWR(NSGPUPERF_IOC_MAGIC, 0x05, struct nsgpuperf_gpu_present)
+#define NSGPUPERF_IOC_PERF_OPEN \
+	_IOWR(NSGPUPERF_IOC_MAGIC, 0x06, struct nsgpuperf_perf_open)
 
 /*
+ * Group fds (NSGPUPERF_IOC_OPEN_GROUP) and event fds (NSGPUPERF_IOC_PERF_OPEN)
+ * speak perf: each fd stands for one event - a group fd for its group's
+ * leader, the first event - and answers perf's ioctls as perf_ioctl()
+ * answers them for a counting event of a CPU-wide PMU:
+ *   PERF_EVENT_IOC_ENABLE, _DISABLE	the event; with PERF_IOC_FLAG_GROUP
+ *					its whole group (a sibling's too)
+ *   PERF_EVENT_IOC_RESET		its count (with the flag: every count
+ *					of its group) restarts at 0; times go on
+ *   PERF_EVENT_IOC_ID			writes the event's id to the __u64
+ *					the argument points to
+ *   PERF_EVENT_IOC_SET_OUTPUT		-1 or an nsgpuperf fd: 0 (there is no
+ *					ring buffer to redirect); other fds:
+ *					EBADF
+ *   PERF_EVENT_IOC_REFRESH, _PERIOD, _SET_FILTER, _SET_BPF,
+ *   _PAUSE_OUTPUT, _QUERY_BPF		EINVAL (not a sampling or tracing
+ *					event), as perf
+ *   PERF_EVENT_IOC_MODIFY_ATTRIBUTES	EOPNOTSUPP, as perf
+ *   others				ENOTTY
+ * Other ioctl arguments than 0 or PERF_IOC_FLAG_GROUP: EINVAL.
+ * mmap() is not supported (ENODEV): these events do not sample.
+ *
+ * read() returns perf's layout for the fd's read_format (the group's
+ * read_format for a group fd, attr.read_format for an event fd):
+ * PERF_FORMAT_GROUP (the whole group, the leader's times),
+ * TOTAL_TIME_ENABLED, TOTAL_TIME_RUNNING, ID and LOST (always 0) are
+ * honoured; -ENOSPC if the buffer is too small, -ENODEV once the GPU
+ * unbound.  Counts start at 0 when an event is created or enabled; a
+ * sibling counts while it and its leader are enabled; its time enabled
+ * runs while it is enabled, its time running while it counts, as perf's.
+ * Closing a sibling removes it from its group; closing the leader's fd
+ * makes each remaining sibling a group of its own, as perf does.
+ *
+ * The NSGPUPERF_GROUP_IOC_* numbers below are the same calls under the
+ * module's own ioctl magic (ENABLE, DISABLE, RESET) plus ADD.
+ *
  * On a group fd, which stands for the group's leader (its first event), as
  * perf_ioctl() treats PERF_EVENT_IOC_{ENABLE,DISABLE,RESET}: with argument
  * 0 they act on the leader alone (ENABLE/DISABLE of the leader start and
