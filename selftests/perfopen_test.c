@@ -590,10 +590,19 @@ ATTR(a_period, a->sample_period = 1000;)
 ATTR(a_period63, a->sample_period = 1ULL << 63;)
 ATTR(a_freq, a->freq = 1; a->sample_freq = 100;)
 ATTR(a_freq_huge, a->freq = 1; a->sample_freq = 1ULL << 40;)
-ATTR(a_branch, a->sample_type = PERF_SAMPLE_BRANCH_STACK; a->branch_sample_type = PERF_SAMPLE_BRANCH_ANY;)
-ATTR(a_branch_user, a->sample_type = PERF_SAMPLE_BRANCH_STACK; a->branch_sample_type = PERF_SAMPLE_BRANCH_ANY | PERF_SAMPLE_BRANCH_USER; a->exclude_kernel = 1;)
-ATTR(a_branch_empty, a->sample_type = PERF_SAMPLE_BRANCH_STACK; a->branch_sample_type = PERF_SAMPLE_BRANCH_USER;)
-ATTR(a_branch_bad, a->sample_type = PERF_SAMPLE_BRANCH_STACK; a->branch_sample_type = PERF_SAMPLE_BRANCH_ANY | (1ULL << 62);)
+ATTR(a_branch,
+	a->sample_type = PERF_SAMPLE_BRANCH_STACK;
+	a->branch_sample_type = PERF_SAMPLE_BRANCH_ANY;)
+ATTR(a_branch_user,
+	a->sample_type = PERF_SAMPLE_BRANCH_STACK;
+	a->branch_sample_type = PERF_SAMPLE_BRANCH_ANY | PERF_SAMPLE_BRANCH_USER;
+	a->exclude_kernel = 1;)
+ATTR(a_branch_empty,
+	a->sample_type = PERF_SAMPLE_BRANCH_STACK;
+	a->branch_sample_type = PERF_SAMPLE_BRANCH_USER;)
+ATTR(a_branch_bad,
+	a->sample_type = PERF_SAMPLE_BRANCH_STACK;
+	a->branch_sample_type = PERF_SAMPLE_BRANCH_ANY | (1ULL << 62);)
 ATTR(a_cfg_unknown, a->config = __I915_PMU_OTHER(40);)
 ATTR(a_cfg_sample, a->config = __I915_PMU_ENGINE(I915_ENGINE_CLASS_RENDER, 0, 3);)
 ATTR(a_cfg_engine, a->config = __I915_PMU_ENGINE(I915_ENGINE_CLASS_VIDEO, 2, I915_SAMPLE_BUSY);)
@@ -638,11 +647,16 @@ ATTR(a_sigtrap_roe, a->sigtrap = 1; a->remove_on_exec = 1;)
 ATTR(a_roe_eoe, a->remove_on_exec = 1; a->enable_on_exec = 1;)
 ATTR(a_inherit, a->inherit = 1;)
 ATTR(a_inherit_thread, a->inherit_thread = 1;)
-ATTR(a_excludes, a->exclude_user = 1; a->exclude_kernel = 1; a->exclude_hv = 1; a->exclude_idle = 1;)
+ATTR(a_excludes,
+	a->exclude_user = 1;
+	a->exclude_kernel = 1;
+	a->exclude_hv = 1;
+	a->exclude_idle = 1;)
 ATTR(a_exclude_kernel, a->exclude_kernel = 1;	/* what perf stat passes when paranoid */)
 ATTR(a_sideband, a->mmap = 1; a->comm = 1; a->task = 1; a->context_switch = 1;)
 ATTR(a_namespaces, a->namespaces = 1;)
 ATTR(a_aux_output, a->aux_output = 1;)
+ATTR(a_aux_action0, a->__reserved_3 = 1;)
 ATTR(a_precise, a->precise_ip = 3;)
 ATTR(a_pinned, a->pinned = 1;)
 ATTR(a_exclusive, a->exclusive = 1;)
@@ -653,66 +667,99 @@ ATTR(a_phys_addr, a->sample_type = PERF_SAMPLE_PHYS_ADDR;)
 static const struct row rows[] = {
 	/* what any tool passes: must open */
 	{ "plain counting event", NULL, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, false },
-	{ "config1/config2 set (i915 ignores them)", a_config12, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, false },
-	{ "exclude_kernel (perf stat, paranoid)", a_exclude_kernel, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "config1/config2 set (i915 ignores them)", a_config12,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, false },
+	{ "exclude_kernel (perf stat, paranoid)", a_exclude_kernel,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "every exclude bit", a_excludes, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "disabled", a_disabled, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, false },
-	{ "read_format every known bit", a_fmt_all, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, false },
-	{ "use_clockid CLOCK_MONOTONIC (igt)", a_clock_mono, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, false },
-	{ "PERF_FLAG_FD_CLOEXEC", NULL, P_NONE, C_PMU, G_NONE, PERF_FLAG_FD_CLOEXEC, A_BUF, WANT_OK, 0, false },
-	{ "PERF_FLAG_FD_OUTPUT, no group", NULL, P_NONE, C_PMU, G_NONE, PERF_FLAG_FD_OUTPUT, A_BUF, WANT_OK, 0, false },
-	{ "PERF_FLAG_FD_NO_GROUP, no group", NULL, P_NONE, C_PMU, G_NONE, PERF_FLAG_FD_NO_GROUP, A_BUF, WANT_OK, 0, false },
-	{ "attr.size 0 (first layout)", a_size0, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, true },
+	{ "read_format every known bit", a_fmt_all,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, false },
+	{ "use_clockid CLOCK_MONOTONIC (igt)", a_clock_mono,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, false },
+	{ "PERF_FLAG_FD_CLOEXEC", NULL,
+	  P_NONE, C_PMU, G_NONE, PERF_FLAG_FD_CLOEXEC, A_BUF, WANT_OK, 0, false },
+	{ "PERF_FLAG_FD_OUTPUT, no group", NULL,
+	  P_NONE, C_PMU, G_NONE, PERF_FLAG_FD_OUTPUT, A_BUF, WANT_OK, 0, false },
+	{ "PERF_FLAG_FD_NO_GROUP, no group", NULL,
+	  P_NONE, C_PMU, G_NONE, PERF_FLAG_FD_NO_GROUP, A_BUF, WANT_OK, 0, false },
+	{ "attr.size 0 (first layout)", a_size0,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, true },
 	{ "attr.size VER1", a_size_ver1, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, true },
-	{ "attr.size 512, zero tail", a_size_big_zero, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, true },
-	{ "attr.size a page, zero tail", a_size_page, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, true },
-	{ "sample_type without sampling", a_sample_type_ok, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "attr.size 512, zero tail", a_size_big_zero,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, true },
+	{ "attr.size a page, zero tail", a_size_page,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, true },
+	{ "sample_type without sampling", a_sample_type_ok,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "inherit", a_inherit, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "side-band records", a_sideband, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
-	{ "namespaces (perfmon_capable)", a_namespaces, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "namespaces (perfmon_capable)", a_namespaces,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "precise_ip 3", a_precise, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "leader pinned", a_pinned, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "leader exclusive", a_exclusive, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "watermark", a_watermark, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "write_backward", a_write_backward, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
-	{ "use_clockid CLOCK_MONOTONIC_RAW", a_clock_raw, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
-	{ "use_clockid CLOCK_REALTIME", a_clock_realtime, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
-	{ "use_clockid CLOCK_BOOTTIME", a_clock_boot, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "use_clockid CLOCK_MONOTONIC_RAW", a_clock_raw,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "use_clockid CLOCK_REALTIME", a_clock_realtime,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "use_clockid CLOCK_BOOTTIME", a_clock_boot,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "use_clockid CLOCK_TAI", a_clock_tai, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "event on the other GPU", a_gpu1, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, 0, false },
 
 	/* sampling, which the PMU refuses */
 	{ "sample_period", a_period, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
-	{ "sample_period with bit 63", a_period63, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
+	{ "sample_period with bit 63", a_period63,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
 	{ "freq, sample_freq 100", a_freq, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
-	{ "freq, sample_freq > max rate", a_freq_huge, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
+	{ "freq, sample_freq > max rate", a_freq_huge,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
 	{ "branch stack", a_branch, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "branch stack, user only", a_branch_user, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
-	{ "branch stack, no branch type", a_branch_empty, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
-	{ "branch stack, unknown branch bit", a_branch_bad, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
-	{ "sample_type unknown bit", a_sample_type_bad, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
-	{ "sample WEIGHT and WEIGHT_STRUCT", a_weight_both, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
-	{ "sample REGS_USER, empty mask", a_regs_user0, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
-	{ "sample REGS_INTR, extended regs", a_regs_intr_ext, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
-	{ "sample STACK_USER, unaligned", a_stack_user, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
-	{ "sample CALLCHAIN, max stack 60000", a_callchain, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "branch stack, no branch type", a_branch_empty,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
+	{ "branch stack, unknown branch bit", a_branch_bad,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
+	{ "sample_type unknown bit", a_sample_type_bad,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
+	{ "sample WEIGHT and WEIGHT_STRUCT", a_weight_both,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
+	/* documented: perf's check of register masks is not repeated */
+	{ "sample REGS_USER, empty mask", a_regs_user0,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, WANT_OK, false },
+	{ "sample REGS_INTR, extended regs", a_regs_intr_ext,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "sample STACK_USER, unaligned", a_stack_user,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "sample CALLCHAIN, max stack 60000", a_callchain,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "sample PHYS_ADDR", a_phys_addr, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "aux_output", a_aux_output, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "aux_action bit 0 (6.13+: aux_start_paused)", a_aux_action0,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 
 	/* the counter */
 	{ "unknown counter", a_cfg_unknown, P_NONE, C_PMU, G_NONE, 0, A_BUF, ENOENT, 0, false },
-	{ "unknown engine sample", a_cfg_sample, P_NONE, C_PMU, G_NONE, 0, A_BUF, ENOENT, 0, false },
-	{ "engine the GPU lacks (vcs2)", a_cfg_engine, P_NONE, C_PMU, G_NONE, 0, A_BUF, ENODEV, 0, false },
+	{ "unknown engine sample", a_cfg_sample,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, ENOENT, 0, false },
+	{ "engine the GPU lacks (vcs2)", a_cfg_engine,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, ENODEV, 0, false },
 	{ "config ~0", a_cfg_huge, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "type of no PMU", a_type_unknown, P_NONE, C_PMU, G_NONE, 0, A_BUF, ENOENT, 0, false },
 
 	/* documented: only the GPU PMUs nsgpuperf serves */
-	{ "type of a PMU nsgpuperf does not serve", a_type_other, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, ENOENT, false },
-	{ "type PERF_TYPE_SOFTWARE", a_type_sw, P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, ENOENT, false },
+	{ "type of a PMU nsgpuperf does not serve", a_type_other,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, ENOENT, false },
+	{ "type PERF_TYPE_SOFTWARE", a_type_sw,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, WANT_OK, ENOENT, false },
 
 	/* pid and cpu */
 	{ "cpu -1", NULL, P_NONE, C_NEG, G_NONE, 0, A_BUF, EINVAL, 0, false },
-	{ "cpu outside the PMU cpumask", NULL, P_NONE, C_OTHER, G_NONE, 0, A_BUF, W_CPUMASK, 0, false },
+	{ "cpu outside the PMU cpumask", NULL,
+	  P_NONE, C_OTHER, G_NONE, 0, A_BUF, W_CPUMASK, 0, false },
 	{ "cpu nr_cpu_ids", NULL, P_NONE, C_NR, G_NONE, 0, A_BUF, EINVAL, 0, false },
 	{ "cpu 1 << 20", NULL, P_NONE, C_HUGE, G_NONE, 0, A_BUF, EINVAL, 0, false },
 	{ "cpu INT_MAX", NULL, P_NONE, C_INTMAX, G_NONE, 0, A_BUF, EINVAL, 0, false },
@@ -725,57 +772,83 @@ static const struct row rows[] = {
 	/* flags */
 	{ "unknown flag bit 4", NULL, P_NONE, C_PMU, G_NONE, 1UL << 4, A_BUF, EINVAL, 0, false },
 	{ "unknown flag bit 31", NULL, P_NONE, C_PMU, G_NONE, 1UL << 31, A_BUF, EINVAL, 0, false },
-	{ "PERF_FLAG_PID_CGROUP, pid -1", NULL, P_NONE, C_PMU, G_NONE, PERF_FLAG_PID_CGROUP, A_BUF, EINVAL, 0, false },
+	{ "PERF_FLAG_PID_CGROUP, pid -1", NULL,
+	  P_NONE, C_PMU, G_NONE, PERF_FLAG_PID_CGROUP, A_BUF, EINVAL, 0, false },
 
 	/* the attr struct */
 	{ "attr NULL", NULL, P_NONE, C_PMU, G_NONE, 0, A_NULL, EFAULT, 0, false },
 	{ "attr not mapped", NULL, P_NONE, C_PMU, G_NONE, 0, A_BAD, EFAULT, 0, false },
 	{ "attr.size 1", a_size1, P_NONE, C_PMU, G_NONE, 0, A_BUF, E2BIG, 0, true },
 	{ "attr.size 63", a_size63, P_NONE, C_PMU, G_NONE, 0, A_BUF, E2BIG, 0, true },
-	{ "attr.size 512, non-zero tail", a_size_big_tail, P_NONE, C_PMU, G_NONE, 0, A_BUF, E2BIG, 0, true },
-	{ "attr.size a page + 1", a_size_over_page, P_NONE, C_PMU, G_NONE, 0, A_BUF, E2BIG, 0, true },
+	{ "attr.size 512, non-zero tail", a_size_big_tail,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, E2BIG, 0, true },
+	{ "attr.size a page + 1", a_size_over_page,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, E2BIG, 0, true },
 	{ "attr.size 4 GiB - 1", a_size_huge, P_NONE, C_PMU, G_NONE, 0, A_BUF, E2BIG, 0, true },
-	{ "__reserved_1 (flags bit 63)", a_reserved1, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
+	{ "__reserved_1 (flags bit 63)", a_reserved1,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
 	{ "__reserved_2", a_reserved2, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
-	{ "__reserved_3 (6.13+: aux_action)", a_reserved3, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "__reserved_3 (6.13+: aux_action)", a_reserved3,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
 	{ "read_format bit 5", a_fmt_bit5, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
 	{ "read_format bit 63", a_fmt_bit63, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
 	{ "use_clockid 99", a_clock_bad, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
 	{ "use_clockid -1", a_clock_neg, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
-	{ "sigtrap without remove_on_exec", a_sigtrap, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
-	{ "sigtrap, remove_on_exec, no task", a_sigtrap_roe, P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
-	{ "remove_on_exec with enable_on_exec", a_roe_eoe, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
-	{ "inherit_thread without inherit", a_inherit_thread, P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
+	{ "sigtrap without remove_on_exec", a_sigtrap,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
+	{ "sigtrap, remove_on_exec, no task", a_sigtrap_roe,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, 0, 0, false },
+	{ "remove_on_exec with enable_on_exec", a_roe_eoe,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
+	{ "inherit_thread without inherit", a_inherit_thread,
+	  P_NONE, C_PMU, G_NONE, 0, A_BUF, EINVAL, 0, false },
 
 	/* groups */
 	{ "sibling", NULL, P_NONE, C_PMU, G_LEADER, 0, A_BUF, WANT_OK, 0, false },
 	{ "sibling, disabled", a_disabled, P_NONE, C_PMU, G_LEADER, 0, A_BUF, WANT_OK, 0, false },
-	{ "sibling, read_format every bit", a_fmt_all, P_NONE, C_PMU, G_LEADER, 0, A_BUF, WANT_OK, 0, false },
+	{ "sibling, read_format every bit", a_fmt_all,
+	  P_NONE, C_PMU, G_LEADER, 0, A_BUF, WANT_OK, 0, false },
 	{ "sibling pinned", a_pinned, P_NONE, C_PMU, G_LEADER, 0, A_BUF, EINVAL, 0, false },
 	{ "sibling exclusive", a_exclusive, P_NONE, C_PMU, G_LEADER, 0, A_BUF, EINVAL, 0, false },
 	{ "sibling on another CPU", NULL, P_NONE, C_OTHER, G_LEADER, 0, A_BUF, EINVAL, 0, false },
 	{ "sibling on cpu -1", NULL, P_NONE, C_NEG, G_LEADER, 0, A_BUF, EINVAL, 0, false },
-	{ "sibling of a leader on another CPU", NULL, P_NONE, C_PMU, G_LEADER_OTHER_CPU, 0, A_BUF, EINVAL, 0, false },
-	{ "sibling without the leader's clock", NULL, P_NONE, C_PMU, G_LEADER_CLOCK, 0, A_BUF, EINVAL, 0, false },
-	{ "sibling with the leader's clock", a_clock_mono, P_NONE, C_PMU, G_LEADER_CLOCK, 0, A_BUF, WANT_OK, 0, false },
-	{ "sibling with another clock", a_clock_raw, P_NONE, C_PMU, G_LEADER_CLOCK, 0, A_BUF, EINVAL, 0, false },
-	{ "sibling with a clock, leader none", a_clock_mono, P_NONE, C_PMU, G_LEADER, 0, A_BUF, EINVAL, 0, false },
-	{ "sibling on the other GPU's PMU", a_gpu1, P_NONE, C_PMU, G_LEADER, 0, A_BUF, EINVAL, 0, false },
-	{ "sibling of a leader on the other GPU", NULL, P_NONE, C_PMU, G_LEADER_GPU1, 0, A_BUF, EINVAL, 0, false },
-	{ "sibling, unknown counter", a_cfg_unknown, P_NONE, C_PMU, G_LEADER, 0, A_BUF, ENOENT, 0, false },
-	{ "sibling, engine the GPU lacks", a_cfg_engine, P_NONE, C_PMU, G_LEADER, 0, A_BUF, ENODEV, 0, false },
-	{ "sibling with sample_period", a_period, P_NONE, C_PMU, G_LEADER, 0, A_BUF, EINVAL, 0, false },
+	{ "sibling of a leader on another CPU", NULL,
+	  P_NONE, C_PMU, G_LEADER_OTHER_CPU, 0, A_BUF, EINVAL, 0, false },
+	{ "sibling without the leader's clock", NULL,
+	  P_NONE, C_PMU, G_LEADER_CLOCK, 0, A_BUF, EINVAL, 0, false },
+	{ "sibling with the leader's clock", a_clock_mono,
+	  P_NONE, C_PMU, G_LEADER_CLOCK, 0, A_BUF, WANT_OK, 0, false },
+	{ "sibling with another clock", a_clock_raw,
+	  P_NONE, C_PMU, G_LEADER_CLOCK, 0, A_BUF, EINVAL, 0, false },
+	{ "sibling with a clock, leader none", a_clock_mono,
+	  P_NONE, C_PMU, G_LEADER, 0, A_BUF, EINVAL, 0, false },
+	{ "sibling on the other GPU's PMU", a_gpu1,
+	  P_NONE, C_PMU, G_LEADER, 0, A_BUF, EINVAL, 0, false },
+	{ "sibling of a leader on the other GPU", NULL,
+	  P_NONE, C_PMU, G_LEADER_GPU1, 0, A_BUF, EINVAL, 0, false },
+	{ "sibling, unknown counter", a_cfg_unknown,
+	  P_NONE, C_PMU, G_LEADER, 0, A_BUF, ENOENT, 0, false },
+	{ "sibling, engine the GPU lacks", a_cfg_engine,
+	  P_NONE, C_PMU, G_LEADER, 0, A_BUF, ENODEV, 0, false },
+	{ "sibling with sample_period", a_period,
+	  P_NONE, C_PMU, G_LEADER, 0, A_BUF, EINVAL, 0, false },
 	{ "sibling, pid of self", NULL, P_SELF, C_PMU, G_LEADER, 0, A_BUF, 0, 0, false },
 	{ "sibling, inherit", a_inherit, P_NONE, C_PMU, G_LEADER, 0, A_BUF, 0, 0, false },
-	{ "sibling, PERF_FLAG_FD_OUTPUT", NULL, P_NONE, C_PMU, G_LEADER, PERF_FLAG_FD_OUTPUT, A_BUF, WANT_OK, 0, false },
-	{ "new leader: PERF_FLAG_FD_NO_GROUP", NULL, P_NONE, C_PMU, G_LEADER, PERF_FLAG_FD_NO_GROUP, A_BUF, WANT_OK, 0, false },
+	/* perf: the output event has no ring buffer (mmap() is ENODEV here) */
+	{ "sibling, PERF_FLAG_FD_OUTPUT", NULL,
+	  P_NONE, C_PMU, G_LEADER, PERF_FLAG_FD_OUTPUT, A_BUF, EINVAL, 0, false },
+	{ "new leader: PERF_FLAG_FD_NO_GROUP", NULL,
+	  P_NONE, C_PMU, G_LEADER, PERF_FLAG_FD_NO_GROUP, A_BUF, WANT_OK, 0, false },
 	{ "group_fd not an open fd", NULL, P_NONE, C_PMU, G_BADFD, 0, A_BUF, EBADF, 0, false },
 	{ "group_fd a sibling", NULL, P_NONE, C_PMU, G_SIBLING, 0, A_BUF, EINVAL, 0, false },
-	{ "group_fd a sibling, NO_GROUP", NULL, P_NONE, C_PMU, G_SIBLING, PERF_FLAG_FD_NO_GROUP, A_BUF, WANT_OK, 0, false },
-	/* documented: group_fd must be a leader this ioctl returned */
-	{ "group_fd /dev/null", NULL, P_NONE, C_PMU, G_DEVNULL, 0, A_BUF, EBADF, EINVAL, false },
-	{ "group_fd a real perf leader", NULL, P_NONE, C_PMU, G_PERF, 0, A_BUF, WANT_OK, EINVAL, false },
-	{ "group_fd the nsgpuperf session", NULL, P_NONE, C_PMU, G_SESSION, 0, A_BUF, EBADF, EINVAL, false },
+	{ "group_fd a sibling, NO_GROUP", NULL,
+	  P_NONE, C_PMU, G_SIBLING, PERF_FLAG_FD_NO_GROUP, A_BUF, WANT_OK, 0, false },
+	{ "group_fd /dev/null", NULL, P_NONE, C_PMU, G_DEVNULL, 0, A_BUF, EBADF, 0, false },
+	/* documented: a perf event cannot lead a GPU event of ours */
+	{ "group_fd a real perf leader", NULL,
+	  P_NONE, C_PMU, G_PERF, 0, A_BUF, WANT_OK, EINVAL, false },
+	{ "group_fd an nsgpuperf session", NULL,
+	  P_NONE, C_PMU, G_SESSION, 0, A_BUF, EBADF, 0, false },
 };
 
 static int row_cpu(FIXTURE_DATA(po) *self, int c)
@@ -1404,12 +1477,17 @@ TEST_F(po, ioctls_change_what_perf_changes_leader_disabled)
 	ioctl_sequence(_metadata, self, true);
 }
 
-/* A sibling of a disabled leader: enabled time runs, running time does not. */
+/*
+ * A sibling of a disabled leader counts nothing, and perf stops its times
+ * too: __perf_effective_state() is the leader's state while the leader is
+ * off, so neither enabled nor running time runs until the leader is on.
+ */
 TEST_F(po, sibling_of_a_disabled_leader)
 {
 	struct times r1, c1, r2, c2;
 	struct perf_event_attr a;
 	struct ev e[2];
+	unsigned int i;
 
 	attr_init(&a, self->type0, cfgs[0], FMT_TE | FMT_TR);
 	a.disabled = 1;
@@ -1417,20 +1495,24 @@ TEST_F(po, sibling_of_a_disabled_leader)
 	a.disabled = 0;
 	a.config = cfgs[1];
 	ASSERT_EQ(0, ev_open(_metadata, self, &e[1], &a, &e[0], 0));
-	ASSERT_EQ(0, times_both(self, &e[1], &r1, &c1));
-	ASSERT_EQ(0, bump(1));
-	usleep(5000);
-	ASSERT_EQ(0, times_both(self, &e[1], &r2, &c2));
-	printf("# sibling: enabled +%llu/+%llu ns running +%llu/+%llu ns count %llu/%llu (raw/ioctl)\n",
-	       (unsigned long long)(r2.te - r1.te), (unsigned long long)(c2.te - c1.te),
-	       (unsigned long long)(r2.tr - r1.tr), (unsigned long long)(c2.tr - c1.tr),
-	       (unsigned long long)r2.value, (unsigned long long)c2.value);
-	ASSERT_LT(r1.te, r2.te);
-	ASSERT_EQ(r1.tr, r2.tr);
-	ASSERT_EQ(0, r2.value);
-	ASSERT_LT(c1.te, c2.te);
-	ASSERT_EQ(c1.tr, c2.tr);
-	ASSERT_EQ(0, c2.value);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, times_both(self, &e[1], &r1, &c1));
+		ASSERT_EQ(0, bump(1));
+		usleep(5000);
+		ASSERT_EQ(0, times_both(self, &e[1], &r2, &c2));
+		printf("# leader %s: sibling enabled +%llu/+%llu ns, running +%llu/+%llu ns, count +%llu/+%llu (raw/ioctl)\n",
+		       i ? "on" : "off",
+		       (unsigned long long)(r2.te - r1.te), (unsigned long long)(c2.te - c1.te),
+		       (unsigned long long)(r2.tr - r1.tr), (unsigned long long)(c2.tr - c1.tr),
+		       (unsigned long long)(r2.value - r1.value),
+		       (unsigned long long)(c2.value - c1.value));
+		ASSERT_EQ(r2.value - r1.value, c2.value - c1.value);
+		ASSERT_EQ(r2.te > r1.te, c2.te > c1.te);
+		ASSERT_EQ(r2.tr > r1.tr, c2.tr > c1.tr);
+		ASSERT_EQ(!!i, r2.tr > r1.tr);
+		ASSERT_EQ(0, raw_ioctl(e[0].raw, PERF_EVENT_IOC_ENABLE, 0));
+		ASSERT_EQ(0, ct_ioctl_val(&self->ag, e[0].ct, PERF_EVENT_IOC_ENABLE, 0));
+	}
 	ev_close(self, &e[1]);
 	ev_close(self, &e[0]);
 }
@@ -1455,7 +1537,8 @@ static const struct other_ioc other_iocs[] = {
 	{ "QUERY_BPF &query", PERF_EVENT_IOC_QUERY_BPF, K_U64, 0, 0 },
 	{ "MODIFY_ATTRIBUTES &attr", PERF_EVENT_IOC_MODIFY_ATTRIBUTES, K_ATTR, 0, 0 },
 	{ "ID NULL", PERF_EVENT_IOC_ID, K_VAL, 0, 0 },
-	{ "SET_OUTPUT -1", PERF_EVENT_IOC_SET_OUTPUT, K_VAL, -1UL, 0 },
+	/* documented; perf's compat ioctl (i386) takes -1 for fd 0xffffffff: EBADF */
+	{ "SET_OUTPUT -1", PERF_EVENT_IOC_SET_OUTPUT, K_VAL, -1UL, WANT_OK },
 	{ "SET_OUTPUT /dev/null", PERF_EVENT_IOC_SET_OUTPUT, K_DEVNULL, 0, 0 },
 	{ "SET_OUTPUT another event", PERF_EVENT_IOC_SET_OUTPUT, K_OTHER, 0, 0 },
 	{ "SET_OUTPUT itself", PERF_EVENT_IOC_SET_OUTPUT, K_SELF, 0, 0 },
@@ -1606,7 +1689,7 @@ TEST_F(po, closing_sibling_and_leader_as_perf)
 		ASSERT_EQ(1, cb[0]);
 	}
 	/* its counts went on: bump(3) is in them */
-	ASSERT_EQ(3 * (4000 + 1) + 7 * (2 + 3), cb[3]);
+	ASSERT_EQ(3 * (4000 + 1) + 7 * (1 + 2 + 3), cb[3]);
 	/* and they take ioctls as leaders */
 	ASSERT_EQ(0, raw_ioctl(rest[0].raw, PERF_EVENT_IOC_RESET, PERF_IOC_FLAG_GROUP));
 	ASSERT_EQ(0, ct_ioctl_val(&self->ag, rest[0].ct, PERF_EVENT_IOC_RESET,
