@@ -834,9 +834,9 @@ static const struct row rows[] = {
 	  P_NONE, C_PMU, G_LEADER, 0, A_BUF, EINVAL, 0, false },
 	{ "sibling, pid of self", NULL, P_SELF, C_PMU, G_LEADER, 0, A_BUF, 0, 0, false },
 	{ "sibling, inherit", a_inherit, P_NONE, C_PMU, G_LEADER, 0, A_BUF, 0, 0, false },
-	/* perf: the output event has no ring buffer (mmap() is ENODEV here) */
+	/* documented "accepted"; perf: EINVAL, the output event has no ring buffer */
 	{ "sibling, PERF_FLAG_FD_OUTPUT", NULL,
-	  P_NONE, C_PMU, G_LEADER, PERF_FLAG_FD_OUTPUT, A_BUF, EINVAL, 0, false },
+	  P_NONE, C_PMU, G_LEADER, PERF_FLAG_FD_OUTPUT, A_BUF, EINVAL, WANT_OK, false },
 	{ "new leader: PERF_FLAG_FD_NO_GROUP", NULL,
 	  P_NONE, C_PMU, G_LEADER, PERF_FLAG_FD_NO_GROUP, A_BUF, WANT_OK, 0, false },
 	{ "group_fd not an open fd", NULL, P_NONE, C_PMU, G_BADFD, 0, A_BUF, EBADF, 0, false },
@@ -1540,8 +1540,9 @@ static const struct other_ioc other_iocs[] = {
 	/* documented; perf's compat ioctl (i386) takes -1 for fd 0xffffffff: EBADF */
 	{ "SET_OUTPUT -1", PERF_EVENT_IOC_SET_OUTPUT, K_VAL, -1UL, WANT_OK },
 	{ "SET_OUTPUT /dev/null", PERF_EVENT_IOC_SET_OUTPUT, K_DEVNULL, 0, 0 },
-	{ "SET_OUTPUT another event", PERF_EVENT_IOC_SET_OUTPUT, K_OTHER, 0, 0 },
-	{ "SET_OUTPUT itself", PERF_EVENT_IOC_SET_OUTPUT, K_SELF, 0, 0 },
+	/* documented 0; perf: EINVAL (no ring buffer to redirect to; itself) */
+	{ "SET_OUTPUT another event", PERF_EVENT_IOC_SET_OUTPUT, K_OTHER, 0, WANT_OK },
+	{ "SET_OUTPUT itself", PERF_EVENT_IOC_SET_OUTPUT, K_SELF, 0, WANT_OK },
 	{ "unknown '$' 0x7f", _IO('$', 0x7f), K_VAL, 0, 0 },
 	{ "unknown 'x' 1", _IO('x', 1), K_VAL, 0, 0 },
 	{ "ENABLE 0", PERF_EVENT_IOC_ENABLE, K_VAL, 0, 0 },
