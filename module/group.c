@@ -697,16 +697,17 @@ static long nsgp_event_ioctl_id(struct nsgp_event_file *ef, void __user *uarg)
 /*
  * PERF_EVENT_IOC_SET_OUTPUT, as perf_event_set_output() answers for an
  * event with no ring buffer: -1 (none) is fine, an event fd has no buffer
- * to share (EINVAL), any other fd is not an event (EBADF).
+ * to share (EINVAL), any other fd is not an event (EBADF).  Like perf, the
+ * argument is an unsigned long: a 32-bit caller's -1 is fd 0xffffffff.
  */
 static long nsgp_event_ioctl_set_output(unsigned long arg)
 {
 	struct file *f;
 	bool ours;
 
-	if ((int)arg == -1)
+	if (arg == -1UL)
 		return 0;
-	f = fget((int)arg);
+	f = fget((unsigned int)arg);
 	if (!f)
 		return -EBADF;
 	ours = nsgp_event_file_of(f);
@@ -714,14 +715,18 @@ static long nsgp_event_ioctl_set_output(unsigned long arg)
 	return ours ? -EINVAL : -EBADF;
 }
 
-/* An ENABLE, DISABLE or RESET, under either ioctl magic. */
+/*
+ * An ENABLE, DISABLE or RESET, under either ioctl magic.  perf ignores
+ * argument bits but PERF_IOC_FLAG_GROUP; the module's own numbers refuse
+ * them (@strict).
+ */
 static long nsgp_event_ioctl_state(struct nsgp_event_file *ef, int op,
-				   unsigned long arg)
+				   unsigned long arg, bool strict)
 {
 	struct nsgp_group *g = ef->g;
 	long ret;
 
-	if (arg & ~(unsigned long)PERF_IOC_FLAG_GROUP)
+	if (strict && (arg & ~(unsigned long)PERF_IOC_FLAG_GROUP))
 		return -EINVAL;
 	mutex_lock(&g->lock);
 	if (op == PERF_EVENT_IOC_RESET)
@@ -749,13 +754,16 @@ static long nsgp_event_ioctl(struct file *file, unsigned int cmd,
 	case PERF_EVENT_IOC_ENABLE:
 	case PERF_EVENT_IOC_DISABLE:
 	case PERF_EVENT_IOC_RESET:
-		return nsgp_event_ioctl_state(ef, cmd, arg);
+		return nsgp_event_ioctl_state(ef, cmd, arg, false);
 	case NSGPUPERF_GROUP_IOC_ENABLE:
-		return nsgp_event_ioctl_state(ef, PERF_EVENT_IOC_ENABLE, arg);
+		return nsgp_event_ioctl_state(ef, PERF_EVENT_IOC_ENABLE, arg,
+					      true);
 	case NSGPUPERF_GROUP_IOC_DISABLE:
-		return nsgp_event_ioctl_state(ef, PERF_EVENT_IOC_DISABLE, arg);
+		return nsgp_event_ioctl_state(ef, PERF_EVENT_IOC_DISABLE, arg,
+					      true);
 	case NSGPUPERF_GROUP_IOC_RESET:
-		return nsgp_event_ioctl_state(ef, PERF_EVENT_IOC_RESET, arg);
+		return nsgp_event_ioctl_state(ef, PERF_EVENT_IOC_RESET, arg,
+					      true);
 	case PERF_EVENT_IOC_ID:
 		return nsgp_event_ioctl_id(ef, (void __user *)arg);
 	case PERF_EVENT_IOC_SET_OUTPUT:
@@ -797,7 +805,7 @@ static long nsgp_event_compat_ioctl(struct file *file, unsigned int cmd,
 		}
 		break;
 	}
-	return nsgp_event_ioctl(file, cmd, (unsigned long)compat_ptr(arg));
+	return nsgp_event_ioctl(file, cmd, arg);
 }
 #else
 #define nsgp_event_compat_ioctl NULL

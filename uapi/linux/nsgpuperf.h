@@ -489,7 +489,8 @@ struct nsgpuperf_perf_open {
  *					event), as perf
  *   PERF_EVENT_IOC_MODIFY_ATTRIBUTES	EOPNOTSUPP, as perf
  *   others				ENOTTY
- * Other ioctl arguments than 0 or PERF_IOC_FLAG_GROUP: EINVAL.
+ * As perf, ENABLE, DISABLE and RESET ignore argument bits other than
+ * PERF_IOC_FLAG_GROUP (the module's own numbers below refuse them).
  * mmap() is not supported (ENODEV): these events do not sample.
  *
  * read() returns perf's layout for the fd's read_format (the group's
