@@ -624,8 +624,12 @@ TEST_F(shim, musl_build)
 	EXPECT_EQ(EACCES, val(&p, "open", "errno")) TH_LOG("%s", p.buf);
 	ASSERT_EQ(4242, open_drive_read(_metadata, &ct_shim_musl, self->type0, GPU0_PCI,
 					CFG_RCS0_BUSY, self->cpu, 4242));
-	ASSERT_EQ(0, probe_run(&p, &ct_shim_musl, "-t 0x7ffffff0 -C %d", self->cpu));
+	/* a type no PMU has, for its own task: perf's ENOENT */
+	ASSERT_EQ(0, write_str(PARANOID, "2"));
+	ASSERT_EQ(0, probe_run(&p, &ct_shim_musl, "-t 0x7ffffff0 -p 0 -C -1 -k"));
 	EXPECT_EQ(ENOENT, val(&p, "open", "errno")) TH_LOG("%s", p.buf);
+	ASSERT_EQ(0, probe_run(&p, &ct_shim_musl, "-t 1 -c 0 -p 0 -C -1 -k"));
+	EXPECT_EQ(SENTINEL, val(&p, "open", "errno")) TH_LOG("%s", p.buf);
 	ASSERT_EQ(0, probe_run(&p, &ct_shim_musl, "-S"));
 	EXPECT_NE(NULL, strstr(p.buf, "syscall getpid=ok errno=9999 close=-1 errno=9 "
 				      "mmap=ok errno=9999 mmap_bad=fail errno=22"))
