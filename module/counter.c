@@ -47,6 +47,7 @@ struct nsgp_create_work {
 	struct work_struct work;
 	struct perf_event_attr *attr;
 	int cpu;
+	struct task_struct *task;
 	struct perf_event *event;
 };
 
@@ -55,14 +56,15 @@ static void nsgp_create_fn(struct work_struct *work)
 	struct nsgp_create_work *cw =
 		container_of(work, struct nsgp_create_work, work);
 
-	cw->event = perf_event_create_kernel_counter(cw->attr, cw->cpu, NULL,
-						     NULL, NULL);
+	cw->event = perf_event_create_kernel_counter(cw->attr, cw->cpu,
+						     cw->task, NULL, NULL);
 }
 
 /**
- * nsgp_kernel_counter_create() - create a CPU-wide kernel perf event
+ * nsgp_kernel_counter_create() - create a kernel perf event
  * @attr: its attributes
  * @cpu: its CPU
+ * @task: its task, NULL for a CPU-wide event
  *
  * Runs perf_event_create_kernel_counter() in a work item and waits for it,
  * so that perf sees the kernel's credentials and not the caller's.
@@ -71,9 +73,9 @@ static void nsgp_create_fn(struct work_struct *work)
  * Return: the event or an ERR_PTR() (the PMU's event_init error).
  */
 struct perf_event *nsgp_kernel_counter_create(struct perf_event_attr *attr,
-					      int cpu)
+					      int cpu, struct task_struct *task)
 {
-	struct nsgp_create_work cw = { .attr = attr, .cpu = cpu };
+	struct nsgp_create_work cw = { .attr = attr, .cpu = cpu, .task = task };
 
 	INIT_WORK_ONSTACK(&cw.work, nsgp_create_fn);
 	queue_work(system_dfl_wq, &cw.work);
@@ -112,7 +114,7 @@ static struct perf_event *nsgp_counter_create(struct nsgp_gpu *gpu, u64 config)
 	for (;;) {
 		if (cpu < 0)
 			return ERR_PTR(cpu);
-		event = nsgp_kernel_counter_create(&attr, cpu);
+		event = nsgp_kernel_counter_create(&attr, cpu, NULL);
 		if (!IS_ERR(event) ||
 		    (PTR_ERR(event) != -EINVAL && PTR_ERR(event) != -ENODEV) ||
 		    ++tries == NSGP_CREATE_TRIES)
@@ -187,6 +189,43 @@ struct nsgp_counter *nsgp_counter_get(struct nsgp_gpu *gpu, u64 generation,
 out:
 	mutex_unlock(&gpu->ctr_lock);
 	return ctr;
+}
+
+/**
+ * nsgp_counter_trial() - let a GPU's PMU judge an event it will not count
+ * @gpu: the GPU
+ * @attr: the event's attributes as a caller gave them (type: the PMU's)
+ * @cpu: the caller's cpu
+ * @task: the caller's task (pid), or NULL
+ * @pmu_caps: gets the PMU's capabilities (PERF_PMU_CAP_*)
+ *
+ * Creates the event disabled, in the kernel's context, and releases it at
+ * once: its event_init and perf's own allocation checks run on exactly
+ * what the caller asked for, so the caller gets the errno
+ * perf_event_open() would give it.  Under the GPU's ctr_lock, like every
+ * counter of the GPU, so that the driver cannot unbind meanwhile.
+ *
+ * Return: 0 if the PMU takes the event, its error if not, -ENODEV if the
+ * GPU is unbound.
+ */
+int nsgp_counter_trial(struct nsgp_gpu *gpu, struct perf_event_attr *attr,
+		       int cpu, struct task_struct *task, u32 *pmu_caps)
+{
+	struct perf_event *event;
+	int ret = -ENODEV;
+
+	attr->disabled = 1;
+	mutex_lock(&gpu->ctr_lock);
+	if (gpu->pmu_ok && attr->type == gpu->pmu_type) {
+		event = nsgp_kernel_counter_create(attr, cpu, task);
+		ret = PTR_ERR_OR_ZERO(event);
+		if (!ret) {
+			*pmu_caps = event->pmu->capabilities;
+			perf_event_release_kernel(event);
+		}
+	}
+	mutex_unlock(&gpu->ctr_lock);
+	return ret;
 }
 
 /**

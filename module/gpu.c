@@ -718,7 +718,7 @@ static int nsgp_find_event_source_bus(void)
 	struct perf_event *event;
 
 	event = nsgp_kernel_counter_create(&attr,
-					   cpumask_first(cpu_online_mask));
+					   cpumask_first(cpu_online_mask), NULL);
 	if (IS_ERR(event)) {
 		pr_err("cannot create a software perf event: %ld\n",
 		       PTR_ERR(event));
@@ -837,6 +837,31 @@ struct nsgp_gpu *nsgp_gpu_get(struct nsgp_session *s, u32 id)
 	mutex_lock(&nsgp_lock);
 	list_for_each_entry(gpu, &nsgp_gpus, node) {
 		if (gpu->id == id && gpu->listed &&
+		    nsgp_session_sees_gpu(s, gpu)) {
+			kref_get(&gpu->ref);
+			found = gpu;
+			break;
+		}
+	}
+	mutex_unlock(&nsgp_lock);
+	return found;
+}
+
+/**
+ * nsgp_gpu_get_by_pmu_type() - the GPU in a session's scope with a PMU type
+ * @s: the session
+ * @type: perf_event_attr.type
+ *
+ * Return: the GPU, referenced, or ERR_PTR(-ENOENT): what perf gives for a
+ * type no PMU has.
+ */
+struct nsgp_gpu *nsgp_gpu_get_by_pmu_type(struct nsgp_session *s, u32 type)
+{
+	struct nsgp_gpu *gpu, *found = ERR_PTR(-ENOENT);
+
+	mutex_lock(&nsgp_lock);
+	list_for_each_entry(gpu, &nsgp_gpus, node) {
+		if (gpu->listed && gpu->pmu_ok && gpu->pmu_type == type &&
 		    nsgp_session_sees_gpu(s, gpu)) {
 			kref_get(&gpu->ref);
 			found = gpu;

@@ -18,6 +18,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/atomic.h>
 #include <linux/bitmap.h>
+#include <linux/compat.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -35,48 +36,89 @@
 #define NSGP_READ_FORMATS	(PERF_FORMAT_GROUP |			\
 				 PERF_FORMAT_TOTAL_TIME_ENABLED |	\
 				 PERF_FORMAT_TOTAL_TIME_RUNNING |	\
-				 PERF_FORMAT_ID)
+				 PERF_FORMAT_ID | PERF_FORMAT_LOST)
 
 /* Event ids, unique for the module's lifetime (0 is never an id). */
 static atomic64_t nsgp_next_event_id = ATOMIC64_INIT(0);
 
+struct nsgp_event_file;
+
+/**
+ * struct nsgp_group_event - one event of a group
+ * @ctr: its shared kernel counter; NULL once its fd closed
+ * @file: the event fd standing for it, NULL for the group fd's leader and
+ *	for events added with NSGPUPERF_GROUP_IOC_ADD
+ * @id: its id (PERF_FORMAT_ID)
+ * @base: raw count when it last started counting
+ * @count: what it counted before that
+ * @raw: scratch: last raw count read
+ * @time_enabled: ns it was enabled, up to the group's @stamp (siblings)
+ * @time_running: ns it counted, up to the group's @stamp (siblings)
+ * @enabled: a sibling's own state (the leader's is the group's @enabled)
+ * @cpu: perf_event_open()'s cpu, -1 for the module's own API
+ * @clock: perf_event_open()'s clockid, NSGP_CLOCK_DEFAULT without one
+ */
 struct nsgp_group_event {
 	struct nsgp_counter *ctr;
+	struct nsgp_event_file *file;
 	u64 id;
 	u64 base;
 	u64 count;
-	u64 raw;	/* scratch: last raw count read */
-	bool off;	/* a sibling disabled with PERF_IOC_FLAG_GROUP */
+	u64 raw;
+	u64 time_enabled;
+	u64 time_running;
+	bool enabled;
+	int cpu;
+	int clock;
 };
 
 /**
  * struct nsgp_group - a counter group
+ * @ref: held by each fd standing for one of its events
  * @lock: serialises reads and ioctls of the group
  * @session: the session it was opened through, referenced
  * @gpu: its GPU, referenced
- * @charge: its count in the per-cgroup group limit
+ * @charge: its count in the per-container group limit
  * @generation: the GPU's generation at open
- * @read_format: PERF_FORMAT_* of read()
- * @enabled: counting
- * @time_enabled: ns enabled before @enabled_at
- * @enabled_at: ktime (ns) of the last enable
- * @nr: events in @ev
+ * @enabled: the leader is enabled: siblings count only while it is
+ * @leader_gone: the leader's fd closed; each sibling left is a group of
+ *	its own, as perf makes them
+ * @time: ns the leader was enabled, up to @stamp
+ * @stamp: ktime (ns) up to which the times are accounted
+ * @nr: events in @ev; the first is the leader
  * @ev: the events, in the order added
  * @buf: read() layout, built under @lock
  */
 struct nsgp_group {
+	struct kref ref;
 	struct mutex lock;	/* see above */
 	struct nsgp_session *session;
 	struct nsgp_gpu *gpu;
 	struct nsgp_cg_charge *charge;
 	u64 generation;
-	u64 read_format;
 	bool enabled;
-	u64 time_enabled;
-	u64 enabled_at;
+	bool leader_gone;
+	u64 time;
+	u64 stamp;
 	unsigned int nr;
 	struct nsgp_group_event ev[NSGPUPERF_MAX_GROUP_EVENTS];
-	u64 buf[3 + 2 * NSGPUPERF_MAX_GROUP_EVENTS];
+	u64 buf[3 + 3 * NSGPUPERF_MAX_GROUP_EVENTS];
+};
+
+/**
+ * struct nsgp_event_file - what a group or event fd stands for
+ * @g: the group, referenced
+ * @idx: index of its event in @g->ev (under @g->lock: siblings move down
+ *	when one before them closes); 0 for a group fd
+ * @read_format: PERF_FORMAT_* of read() on the fd
+ * @attached: its event is in the group (a file whose event could not be
+ *	added only drops its reference on close)
+ */
+struct nsgp_event_file {
+	struct nsgp_group *g;
+	unsigned int idx;
+	u64 read_format;
+	bool attached;
 };
 
 /*
@@ -141,10 +183,14 @@ struct nsgp_read_range {
 static int nsgp_group_read_range(void *arg)
 {
 	struct nsgp_read_range *r = arg;
+	struct nsgp_group_event *e;
 	unsigned int i;
 
-	for (i = r->first; i < r->last; i++)
-		r->g->ev[i].raw = nsgp_counter_read(r->g->ev[i].ctr);
+	for (i = r->first; i < r->last; i++) {
+		e = &r->g->ev[i];
+		if (e->ctr)
+			e->raw = nsgp_counter_read(e->ctr);
+	}
 	return 0;
 }
 
@@ -160,14 +206,26 @@ static void nsgp_group_read_here(void *arg)
 
 	for (i = r->first; i < r->last; i++) {
 		e = &r->g->ev[i];
-		if (!nsgp_counter_read_here(e->ctr, &e->raw))
+		if (e->ctr && !nsgp_counter_read_here(e->ctr, &e->raw))
 			__set_bit(i, r->missed);
 	}
 }
 
+/* The CPU to read a group's counters on, -1 for anywhere (see below). */
+static int nsgp_group_read_cpu(struct nsgp_group *g, unsigned int first,
+			       unsigned int last)
+{
+	unsigned int i;
+
+	for (i = first; i < last; i++)
+		if (g->ev[i].ctr)
+			return nsgp_counter_read_cpu(g->ev[i].ctr);
+	return -1;
+}
+
 /*
- * Read the raw counts of events [@first, @last) into their ->raw, or just
- * check that the group is alive if the range is empty.
+ * Read the raw counts of the live events among [@first, @last) into their
+ * ->raw, or just check that the group is alive if the range is empty.
  *
  * Where a read from another CPU is a cross-CPU call (i915 up to 6.14),
  * read_mode chooses how the range reaches the events' CPU (see above).
@@ -178,7 +236,7 @@ static int nsgp_group_read_raw(struct nsgp_group *g, unsigned int first,
 			       unsigned int last)
 {
 	struct nsgp_read_range r = { .g = g, .first = first, .last = last };
-	int cpu = -1, mode = READ_ONCE(nsgp_read_mode);
+	int cpu, mode = READ_ONCE(nsgp_read_mode);
 	unsigned int i;
 
 	down_read(&g->gpu->sem);
@@ -186,8 +244,7 @@ static int nsgp_group_read_raw(struct nsgp_group *g, unsigned int first,
 		up_read(&g->gpu->sem);
 		return -ENODEV;
 	}
-	if (last > first)
-		cpu = nsgp_counter_read_cpu(g->ev[first].ctr);
+	cpu = nsgp_group_read_cpu(g, first, last);
 	if (cpu < 0 || mode == NSGP_READ_EVENT) {
 		nsgp_group_read_range(&r);
 	} else if (mode == NSGP_READ_WORK) {
@@ -199,91 +256,159 @@ static int nsgp_group_read_raw(struct nsgp_group *g, unsigned int first,
 		if (smp_call_function_single(cpu, nsgp_group_read_here, &r, 1))
 			bitmap_set(r.missed, first, last - first);
 		for_each_set_bit(i, r.missed, last)
-			g->ev[i].raw = nsgp_counter_read(g->ev[i].ctr);
+			if (g->ev[i].ctr)
+				g->ev[i].raw = nsgp_counter_read(g->ev[i].ctr);
 	}
 	up_read(&g->gpu->sem);
 	return 0;
 }
 
+/* Whether event @i is enabled: the leader's state is the group's. */
+static bool nsgp_event_enabled(const struct nsgp_group *g, unsigned int i)
+{
+	if (!g->ev[i].ctr && i < g->nr)
+		return false;		/* its fd closed */
+	return i ? g->ev[i].enabled : g->enabled;
+}
+
 /*
- * Whether event @i counts: a sibling counts while it is enabled and the
- * leader is; the leader's state is the group's (@enabled), as in perf,
- * where siblings are scheduled only with their leader.
+ * Whether event @i counts: a sibling counts while it and its leader are
+ * enabled, as in perf, where siblings are scheduled only with their
+ * leader; once the leader's fd closed, while it is enabled.
  */
 static bool nsgp_event_counting(const struct nsgp_group *g, unsigned int i)
 {
-	return g->enabled && !g->ev[i].off;
+	return nsgp_event_enabled(g, i) &&
+	       (!i || g->enabled || g->leader_gone);
+}
+
+/* The times of event @i at @now: the leader's are the group's. */
+static void nsgp_event_times(const struct nsgp_group *g, unsigned int i,
+			     u64 now, u64 *enabled, u64 *running)
+{
+	u64 delta = now - g->stamp;
+
+	if (!i) {
+		*enabled = g->time + (g->enabled ? delta : 0);
+		*running = *enabled;
+		return;
+	}
+	*enabled = g->ev[i].time_enabled +
+		   (nsgp_event_enabled(g, i) ? delta : 0);
+	*running = g->ev[i].time_running +
+		   (nsgp_event_counting(g, i) ? delta : 0);
 }
 
 /*
- * PERF_EVENT_IOC_ENABLE (@enable) or _DISABLE of the leader and, with
- * PERF_IOC_FLAG_GROUP (@group), of every sibling too, as perf_ioctl() does
- * (perf_event_for_each()).  Events that start counting take their base
- * now, those that stop keep what they counted.  The time enabled is the
- * leader's.
+ * Start a change of the group's state: bring the counts and times of
+ * every event up to now, so that the change applies from now on.  Every
+ * event that counts has ->count up to date and its ->raw taken now; end
+ * the change with nsgp_group_change_end().
  */
-static int nsgp_group_set_state(struct nsgp_group *g, bool enable, bool group)
+static int nsgp_group_change_begin(struct nsgp_group *g)
 {
-	bool changes = false;
+	u64 now;
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < g->nr; i++) {
-		bool off = group && i ? !enable : g->ev[i].off;
-
-		if (nsgp_event_counting(g, i) != (enable && !off))
-			changes = true;
-	}
-	/* Raw counts are needed to start or stop; a dead group fails anyway. */
-	ret = nsgp_group_read_raw(g, 0, changes ? g->nr : 0);
+	ret = nsgp_group_read_raw(g, 0, g->nr);
 	if (ret)
 		return ret;
+	now = ktime_get_ns();
 	for (i = 0; i < g->nr; i++) {
 		struct nsgp_group_event *e = &g->ev[i];
-		bool off = group && i ? !enable : e->off;
-		bool was = nsgp_event_counting(g, i), will = enable && !off;
 
-		if (was && !will)
+		nsgp_event_times(g, i, now, &e->time_enabled,
+				 &e->time_running);
+		if (nsgp_event_counting(g, i))
 			e->count += e->raw - e->base;
-		else if (!was && will)
-			e->base = e->raw;
-		e->off = off;
 	}
-	if (g->enabled && !enable)
-		g->time_enabled += ktime_get_ns() - g->enabled_at;
-	else if (!g->enabled && enable)
-		g->enabled_at = ktime_get_ns();
-	g->enabled = enable;
+	g->time += g->enabled ? now - g->stamp : 0;
+	g->stamp = now;
 	return 0;
 }
 
-static int nsgp_group_enable(struct nsgp_group *g)
+/* Events that count after the change start from the raw count now. */
+static void nsgp_group_change_end(struct nsgp_group *g)
 {
-	return nsgp_group_set_state(g, true, false);
+	unsigned int i;
+
+	for (i = 0; i < g->nr; i++)
+		if (nsgp_event_counting(g, i))
+			g->ev[i].base = g->ev[i].raw;
 }
 
 /*
- * Like PERF_EVENT_IOC_RESET: the count of the leader, or with @group of
- * every event, restarts at 0; the times do not.
+ * The events an ioctl on event @i acts on: @i alone or, with
+ * PERF_IOC_FLAG_GROUP, its group: every event, or @i alone once its
+ * leader's fd closed (perf_event_for_each()).
  */
-static int nsgp_group_reset(struct nsgp_group *g, bool group)
+static void nsgp_ioctl_targets(const struct nsgp_group *g, unsigned int i,
+			       bool group, unsigned int *first,
+			       unsigned int *last)
 {
-	unsigned int i, n = group ? g->nr : min(g->nr, 1U);
+	if (group && !g->leader_gone) {
+		*first = 0;
+		*last = g->nr;
+	} else {
+		*first = i;
+		*last = i + 1;
+	}
+}
+
+/*
+ * PERF_EVENT_IOC_ENABLE (@enable) or _DISABLE of event @i or, with
+ * PERF_IOC_FLAG_GROUP (@group), of its whole group, as perf_ioctl() does.
+ * Enabling or disabling the leader starts or stops every sibling's
+ * counting, since siblings count only while their leader does.
+ */
+static int nsgp_group_set_state(struct nsgp_group *g, unsigned int i,
+				bool enable, bool group)
+{
+	unsigned int first, last, j;
 	int ret;
 
-	ret = nsgp_group_read_raw(g, 0, g->enabled ? n : 0);
+	ret = nsgp_group_change_begin(g);
 	if (ret)
 		return ret;
-	for (i = 0; i < n; i++) {
-		g->ev[i].count = 0;
-		if (nsgp_event_counting(g, i))
-			g->ev[i].base = g->ev[i].raw;
+	nsgp_ioctl_targets(g, i, group, &first, &last);
+	for (j = first; j < last; j++) {
+		if (!j)
+			g->enabled = enable;
+		else
+			g->ev[j].enabled = enable;
 	}
+	nsgp_group_change_end(g);
 	return 0;
 }
 
-/* Add an event; its count starts at 0. */
-static int nsgp_group_add(struct nsgp_group *g, u64 config, u64 *id)
+/*
+ * Like PERF_EVENT_IOC_RESET: the count of event @i, or with @group of its
+ * whole group, restarts at 0; the times do not.
+ */
+static int nsgp_group_reset(struct nsgp_group *g, unsigned int i, bool group)
+{
+	unsigned int first, last, j;
+	int ret;
+
+	ret = nsgp_group_change_begin(g);
+	if (ret)
+		return ret;
+	nsgp_ioctl_targets(g, i, group, &first, &last);
+	for (j = first; j < last && j < g->nr; j++)
+		g->ev[j].count = 0;
+	nsgp_group_change_end(g);
+	return 0;
+}
+
+/*
+ * Add an event whose count starts at 0 and whose times start now, in
+ * state @enabled (the first event, the leader, sets the group's).  @cpu
+ * and @clock are what perf_event_open() was given, checked against the
+ * leader's as perf does.
+ */
+static int nsgp_group_add(struct nsgp_group *g, u64 config, bool enabled,
+			  int cpu, int clock, u64 *id)
 {
 	struct nsgp_group_event *e;
 	struct nsgp_counter *ctr;
@@ -291,34 +416,85 @@ static int nsgp_group_add(struct nsgp_group *g, u64 config, u64 *id)
 
 	if (g->nr >= NSGPUPERF_MAX_GROUP_EVENTS)
 		return -E2BIG;
+	if (g->nr && (g->ev[0].cpu != cpu || g->ev[0].clock != clock))
+		return -EINVAL;
+	/* Bring the others up to now: the new event's times start here. */
+	ret = nsgp_group_change_begin(g);
+	if (ret)
+		return ret;
 	ctr = nsgp_counter_get(g->gpu, g->generation, config);
-	if (IS_ERR(ctr))
+	if (IS_ERR(ctr)) {
+		nsgp_group_change_end(g);
 		return PTR_ERR(ctr);
+	}
 	e = &g->ev[g->nr];
 	memset(e, 0, sizeof(*e));
 	e->ctr = ctr;
-	/* A new sibling is enabled: it counts while the leader does. */
-	if (g->enabled) {
-		ret = nsgp_group_read_raw(g, g->nr, g->nr + 1);
-		if (ret) {
-			nsgp_counter_put(ctr);
-			e->ctr = NULL;
-			return ret;
-		}
-		e->base = e->raw;
-	}
+	e->enabled = enabled;
+	e->cpu = cpu;
+	e->clock = clock;
 	e->id = atomic64_inc_return(&nsgp_next_event_id);
-	*id = e->id;
+	if (!g->nr)
+		g->enabled = enabled;
 	g->nr++;
+	ret = nsgp_group_read_raw(g, g->nr - 1, g->nr);
+	if (ret) {
+		g->nr--;
+		nsgp_counter_put(ctr);
+		e->ctr = NULL;
+		nsgp_group_change_end(g);
+		return ret;
+	}
+	nsgp_group_change_end(g);
+	*id = e->id;
 	return 0;
 }
 
-static void nsgp_group_free(struct nsgp_group *g)
+/*
+ * The fd of sibling @i closed: as perf_group_detach() does, it leaves the
+ * group (later siblings move down).  A dead group cannot read; then the
+ * sibling just goes.
+ */
+static void nsgp_group_remove_sibling(struct nsgp_group *g, unsigned int i)
 {
+	unsigned int j;
+
+	if (!nsgp_group_change_begin(g))
+		nsgp_group_change_end(g);
+	nsgp_counter_put(g->ev[i].ctr);
+	for (j = i + 1; j < g->nr; j++) {
+		g->ev[j - 1] = g->ev[j];
+		if (g->ev[j - 1].file)
+			g->ev[j - 1].file->idx = j - 1;
+	}
+	g->nr--;
+}
+
+/*
+ * The leader's fd closed: each sibling left becomes a group of its own
+ * and counts while it is enabled, as perf_group_detach() makes it.
+ */
+static void nsgp_group_remove_leader(struct nsgp_group *g)
+{
+	bool alive = !nsgp_group_change_begin(g);
+
+	g->leader_gone = true;
+	if (g->nr) {
+		nsgp_counter_put(g->ev[0].ctr);
+		g->ev[0].ctr = NULL;
+	}
+	if (alive)
+		nsgp_group_change_end(g);
+}
+
+static void nsgp_group_free(struct kref *ref)
+{
+	struct nsgp_group *g = container_of(ref, struct nsgp_group, ref);
 	unsigned int i;
 
 	for (i = 0; i < g->nr; i++)
-		nsgp_counter_put(g->ev[i].ctr);
+		if (g->ev[i].ctr)
+			nsgp_counter_put(g->ev[i].ctr);
 	if (!IS_ERR_OR_NULL(g->charge))
 		nsgp_cg_uncharge(g->charge);
 	nsgp_gpu_put(g->gpu);
@@ -327,97 +503,146 @@ static void nsgp_group_free(struct nsgp_group *g)
 	kfree(g);
 }
 
-static int nsgp_group_release(struct inode *inode, struct file *file)
+static int nsgp_event_file_release(struct inode *inode, struct file *file)
 {
-	nsgp_group_free(file->private_data);
+	struct nsgp_event_file *ef = file->private_data;
+	struct nsgp_group *g = ef->g;
+
+	mutex_lock(&g->lock);
+	if (ef->attached && ef->idx)
+		nsgp_group_remove_sibling(g, ef->idx);
+	else if (ef->attached)
+		nsgp_group_remove_leader(g);
+	mutex_unlock(&g->lock);
+	kref_put(&g->ref, nsgp_group_free);
+	kfree(ef);
 	return 0;
 }
 
-/* Size of the read() layout for the group's read_format. */
-static size_t nsgp_group_read_size(const struct nsgp_group *g)
+/* Words of one event's entry in a group read. */
+static size_t nsgp_entry_words(u64 fmt)
 {
-	u64 fmt = g->read_format;
+	return 1 + !!(fmt & PERF_FORMAT_ID) + !!(fmt & PERF_FORMAT_LOST);
+}
+
+/* The events a read of event @i covers: its group, or itself alone. */
+static void nsgp_read_members(const struct nsgp_group *g, unsigned int i,
+			      u64 fmt, unsigned int *first,
+			      unsigned int *last)
+{
+	if ((fmt & PERF_FORMAT_GROUP) && !g->leader_gone) {
+		*first = 0;
+		*last = g->nr;
+	} else {
+		*first = i;
+		*last = min(i + 1, g->nr);
+	}
+}
+
+/* Size of perf's read() layout of event @i with read_format @fmt. */
+static size_t nsgp_read_size(const struct nsgp_group *g, unsigned int i,
+			     u64 fmt)
+{
+	unsigned int first, last;
 	size_t words = 0;
 
 	if (fmt & PERF_FORMAT_TOTAL_TIME_ENABLED)
 		words++;
 	if (fmt & PERF_FORMAT_TOTAL_TIME_RUNNING)
 		words++;
-	if (fmt & PERF_FORMAT_GROUP)
-		words += 1 + g->nr * ((fmt & PERF_FORMAT_ID) ? 2 : 1);
-	else
-		words += 1 + !!(fmt & PERF_FORMAT_ID);
+	if (fmt & PERF_FORMAT_GROUP) {
+		nsgp_read_members(g, i, fmt, &first, &last);
+		words += 1 + (last - first) * nsgp_entry_words(fmt);
+	} else {
+		words += nsgp_entry_words(fmt);
+	}
 	return words * sizeof(u64);
 }
 
-static u64 nsgp_group_value(const struct nsgp_group *g, unsigned int i)
+static u64 nsgp_event_value(const struct nsgp_group *g, unsigned int i)
 {
 	const struct nsgp_group_event *e = &g->ev[i];
 
 	return e->count + (nsgp_event_counting(g, i) ? e->raw - e->base : 0);
 }
 
+/* Append event @i's entry: { value; [id;] [lost;] } */
+static u64 *nsgp_put_entry(const struct nsgp_group *g, unsigned int i,
+			   u64 fmt, u64 *p)
+{
+	bool exists = i < g->nr;
+
+	*p++ = exists ? nsgp_event_value(g, i) : 0;
+	if (fmt & PERF_FORMAT_ID)
+		*p++ = exists ? g->ev[i].id : 0;
+	if (fmt & PERF_FORMAT_LOST)
+		*p++ = 0;	/* counting events lose nothing */
+	return p;
+}
+
 /**
- * nsgp_group_read() - read() on a group fd
- * @file: the group file
+ * nsgp_event_read() - read() on a group or event fd
+ * @file: the fd
  * @ubuf: user buffer
  * @count: its size
  * @ppos: ignored, as perf does
  *
- * With PERF_FORMAT_GROUP:
+ * perf's layouts: with PERF_FORMAT_GROUP, the group of the fd's event
+ * (itself alone once its leader's fd closed) with the leader's times:
  * { u64 nr; [u64 time_enabled;] [u64 time_running;]
- *   { u64 value; [u64 id;] } cntr[nr]; }
- * without, the first event only, as perf reads a group leader (value and
- * id 0 while the group has no event):
- * { u64 value; [u64 time_enabled;] [u64 time_running;] [u64 id;] }
+ *   { u64 value; [u64 id;] [u64 lost;] } cntr[nr]; }
+ * without, the fd's event with its own times (value and id 0 for a group
+ * fd whose group has no event yet):
+ * { u64 value; [u64 time_enabled;] [u64 time_running;] [u64 id;]
+ *   [u64 lost;] }
  *
  * Return: the layout's size, -ENOSPC if @count is smaller, -ENODEV if the
  * GPU unbound since the group was opened, -EFAULT.
  */
-static ssize_t nsgp_group_read(struct file *file, char __user *ubuf,
+static ssize_t nsgp_event_read(struct file *file, char __user *ubuf,
 			       size_t count, loff_t *ppos)
 {
-	struct nsgp_group *g = file->private_data;
-	u64 fmt = g->read_format, te, *p;
-	unsigned int i;
+	struct nsgp_event_file *ef = file->private_data;
+	struct nsgp_group *g = ef->g;
+	u64 fmt = ef->read_format, te, tr, *p;
+	unsigned int i = ef->idx, j, first, last, times_of;
 	size_t size;
 	ssize_t ret;
 
 	mutex_lock(&g->lock);
-	size = nsgp_group_read_size(g);
+	size = nsgp_read_size(g, i, fmt);
 	if (count < size) {
 		ret = -ENOSPC;
 		goto out;
 	}
-	/* Also when disabled: a dead group never reads again. */
-	ret = nsgp_group_read_raw(g, 0, g->enabled ? g->nr : 0);
+	nsgp_read_members(g, i, fmt, &first, &last);
+	/* Also for an empty range: a dead group never reads again. */
+	ret = nsgp_group_read_raw(g, first, last);
 	if (ret)
 		goto out;
 
-	te = g->time_enabled;
-	if (g->enabled)
-		te += ktime_get_ns() - g->enabled_at;
+	/* A group read carries its leader's times, perf_read_group(). */
+	times_of = (fmt & PERF_FORMAT_GROUP) && !g->leader_gone ? 0 : i;
+	nsgp_event_times(g, times_of, ktime_get_ns(), &te, &tr);
 	p = g->buf;
 	if (fmt & PERF_FORMAT_GROUP) {
-		*p++ = g->nr;
+		*p++ = last - first;
 		if (fmt & PERF_FORMAT_TOTAL_TIME_ENABLED)
 			*p++ = te;
 		if (fmt & PERF_FORMAT_TOTAL_TIME_RUNNING)
-			*p++ = te;
-		for (i = 0; i < g->nr; i++) {
-			*p++ = nsgp_group_value(g, i);
-			if (fmt & PERF_FORMAT_ID)
-				*p++ = g->ev[i].id;
-		}
+			*p++ = tr;
+		for (j = first; j < last; j++)
+			p = nsgp_put_entry(g, j, fmt, p);
 	} else {
-		/* No event yet: value 0, id 0 (never an event's id). */
-		*p++ = g->nr ? nsgp_group_value(g, 0) : 0;
+		*p++ = i < g->nr ? nsgp_event_value(g, i) : 0;
 		if (fmt & PERF_FORMAT_TOTAL_TIME_ENABLED)
 			*p++ = te;
 		if (fmt & PERF_FORMAT_TOTAL_TIME_RUNNING)
-			*p++ = te;
+			*p++ = tr;
 		if (fmt & PERF_FORMAT_ID)
-			*p++ = g->nr ? g->ev[0].id : 0;
+			*p++ = i < g->nr ? g->ev[i].id : 0;
+		if (fmt & PERF_FORMAT_LOST)
+			*p++ = 0;
 	}
 	if (WARN_ON_ONCE((p - g->buf) * sizeof(u64) != size))
 		ret = -EIO;
@@ -430,8 +655,10 @@ out:
 	return ret;
 }
 
-static long nsgp_group_ioctl_add(struct nsgp_group *g, void __user *uarg)
+static long nsgp_group_ioctl_add(struct nsgp_event_file *ef,
+				 void __user *uarg)
 {
+	struct nsgp_group *g = ef->g;
 	struct nsgpuperf_group_add a;
 	u32 usize;
 	int ret;
@@ -445,7 +672,11 @@ static long nsgp_group_ioctl_add(struct nsgp_group *g, void __user *uarg)
 	if (!nsgp_session_device_counters(g->session))
 		return -EACCES;
 	mutex_lock(&g->lock);
-	ret = nsgp_group_add(g, a.config, &a.id);
+	if (ef->idx || g->leader_gone)
+		ret = -EINVAL;	/* only a group fd adds */
+	else	/* siblings count with the leader; a first event is it */
+		ret = nsgp_group_add(g, a.config, g->nr || g->enabled, -1,
+				     NSGP_CLOCK_DEFAULT, &a.id);
 	mutex_unlock(&g->lock);
 	if (ret)
 		return ret;
@@ -453,54 +684,268 @@ static long nsgp_group_ioctl_add(struct nsgp_group *g, void __user *uarg)
 	return nsgp_copy_struct_out(uarg, usize, &a, sizeof(a));
 }
 
-/*
- * ioctls on a group fd, which stands for the group's leader (its first
- * event) as perf's PERF_EVENT_IOC_ENABLE, _DISABLE and _RESET see it: with
- * argument 0 they act on the leader alone; with PERF_IOC_FLAG_GROUP on
- * every event.  Enabling or disabling the leader starts or stops the
- * counting of the whole group either way, since siblings count only while
- * their leader does; a sibling disabled with the flag stays disabled until
- * enabled with the flag.  RESET without the flag zeroes the leader only.
- * Errors: -ENODEV if the GPU unbound since the group was opened, -EINVAL
- * for another argument, -ENOTTY for another ioctl.
- */
-static long nsgp_group_ioctl(struct file *file, unsigned int cmd,
-			     unsigned long arg)
+/* PERF_EVENT_IOC_ID: the event's id, to a __u64 in userspace. */
+static long nsgp_event_ioctl_id(struct nsgp_event_file *ef, void __user *uarg)
 {
-	struct nsgp_group *g = file->private_data;
-	long ret;
-
-	switch (cmd) {
-	case NSGPUPERF_GROUP_IOC_ENABLE:
-	case NSGPUPERF_GROUP_IOC_DISABLE:
-	case NSGPUPERF_GROUP_IOC_RESET:
-		if (arg & ~(unsigned long)PERF_IOC_FLAG_GROUP)
-			return -EINVAL;
-		break;
-	default:
-		if ((cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) ==
-		    (NSGPUPERF_GROUP_IOC_ADD & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)))
-			return nsgp_group_ioctl_add(g, (void __user *)arg);
-		return -ENOTTY;
-	}
+	struct nsgp_group *g = ef->g;
+	u64 id = 0;
 
 	mutex_lock(&g->lock);
-	if (cmd == NSGPUPERF_GROUP_IOC_RESET)
-		ret = nsgp_group_reset(g, arg & PERF_IOC_FLAG_GROUP);
+	if (ef->idx < g->nr)
+		id = g->ev[ef->idx].id;
+	mutex_unlock(&g->lock);
+	if (!id)
+		return -EINVAL;		/* a group fd with no event yet */
+	return put_user(id, (u64 __user *)uarg);
+}
+
+/* PERF_EVENT_IOC_SET_OUTPUT: nothing to redirect, for fds perf accepts. */
+static long nsgp_event_ioctl_set_output(unsigned long arg)
+{
+	struct file *f;
+	bool ours;
+
+	if ((int)arg == -1)
+		return 0;
+	f = fget((int)arg);
+	if (!f)
+		return -EBADF;
+	ours = nsgp_event_file_of(f);
+	fput(f);
+	return ours ? 0 : -EBADF;
+}
+
+/* An ENABLE, DISABLE or RESET, under either ioctl magic. */
+static long nsgp_event_ioctl_state(struct nsgp_event_file *ef, int op,
+				   unsigned long arg)
+{
+	struct nsgp_group *g = ef->g;
+	long ret;
+
+	if (arg & ~(unsigned long)PERF_IOC_FLAG_GROUP)
+		return -EINVAL;
+	mutex_lock(&g->lock);
+	if (op == PERF_EVENT_IOC_RESET)
+		ret = nsgp_group_reset(g, ef->idx, arg & PERF_IOC_FLAG_GROUP);
 	else
-		ret = nsgp_group_set_state(g, cmd == NSGPUPERF_GROUP_IOC_ENABLE,
+		ret = nsgp_group_set_state(g, ef->idx,
+					   op == PERF_EVENT_IOC_ENABLE,
 					   arg & PERF_IOC_FLAG_GROUP);
 	mutex_unlock(&g->lock);
 	return ret;
 }
 
-static const struct file_operations nsgp_group_fops = {
+/*
+ * ioctls on a group or event fd: perf's, answered as perf_ioctl() answers
+ * them for a counting event of a CPU-wide PMU, and the module's own (see
+ * <linux/nsgpuperf.h>).  Errors: -ENODEV if the GPU unbound since the group
+ * was opened, -EINVAL for an argument perf refuses, -ENOTTY otherwise.
+ */
+static long nsgp_event_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct nsgp_event_file *ef = file->private_data;
+
+	switch (cmd) {
+	case PERF_EVENT_IOC_ENABLE:
+	case PERF_EVENT_IOC_DISABLE:
+	case PERF_EVENT_IOC_RESET:
+		return nsgp_event_ioctl_state(ef, cmd, arg);
+	case NSGPUPERF_GROUP_IOC_ENABLE:
+		return nsgp_event_ioctl_state(ef, PERF_EVENT_IOC_ENABLE, arg);
+	case NSGPUPERF_GROUP_IOC_DISABLE:
+		return nsgp_event_ioctl_state(ef, PERF_EVENT_IOC_DISABLE, arg);
+	case NSGPUPERF_GROUP_IOC_RESET:
+		return nsgp_event_ioctl_state(ef, PERF_EVENT_IOC_RESET, arg);
+	case PERF_EVENT_IOC_ID:
+		return nsgp_event_ioctl_id(ef, (void __user *)arg);
+	case PERF_EVENT_IOC_SET_OUTPUT:
+		return nsgp_event_ioctl_set_output(arg);
+	case PERF_EVENT_IOC_REFRESH:
+	case PERF_EVENT_IOC_PERIOD:
+	case PERF_EVENT_IOC_SET_FILTER:
+	case PERF_EVENT_IOC_SET_BPF:
+	case PERF_EVENT_IOC_PAUSE_OUTPUT:
+	case PERF_EVENT_IOC_QUERY_BPF:
+		/* not a sampling, tracing or ring-buffer event */
+		return -EINVAL;
+	case PERF_EVENT_IOC_MODIFY_ATTRIBUTES:
+		return -EOPNOTSUPP;
+	}
+	if ((cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) ==
+	    (NSGPUPERF_GROUP_IOC_ADD & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)))
+		return nsgp_group_ioctl_add(ef, (void __user *)arg);
+	return -ENOTTY;
+}
+
+#ifdef CONFIG_COMPAT
+/*
+ * 32-bit callers: PERF_EVENT_IOC_ID and friends carry a pointer's size in
+ * their number, 4 there; fix it up as perf_compat_ioctl() does.
+ */
+static long nsgp_event_compat_ioctl(struct file *file, unsigned int cmd,
+				    unsigned long arg)
+{
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(PERF_EVENT_IOC_SET_FILTER):
+	case _IOC_NR(PERF_EVENT_IOC_ID):
+	case _IOC_NR(PERF_EVENT_IOC_QUERY_BPF):
+	case _IOC_NR(PERF_EVENT_IOC_MODIFY_ATTRIBUTES):
+		if (_IOC_TYPE(cmd) == _IOC_TYPE(PERF_EVENT_IOC_ID) &&
+		    _IOC_SIZE(cmd) == sizeof(compat_uptr_t)) {
+			cmd &= ~IOCSIZE_MASK;
+			cmd |= sizeof(void *) << IOCSIZE_SHIFT;
+		}
+		break;
+	}
+	return nsgp_event_ioctl(file, cmd, (unsigned long)compat_ptr(arg));
+}
+#else
+#define nsgp_event_compat_ioctl NULL
+#endif
+
+static const struct file_operations nsgp_event_fops = {
 	.owner		= THIS_MODULE,
-	.release	= nsgp_group_release,
-	.read		= nsgp_group_read,
-	.unlocked_ioctl	= nsgp_group_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= nsgp_event_file_release,
+	.read		= nsgp_event_read,
+	.unlocked_ioctl	= nsgp_event_ioctl,
+	.compat_ioctl	= nsgp_event_compat_ioctl,
 };
+
+/**
+ * nsgp_event_file_of() - the event a file stands for
+ * @f: any file
+ *
+ * Return: its struct nsgp_event_file if @f is a group or event fd of
+ * nsgpuperf, else NULL.
+ */
+struct nsgp_event_file *nsgp_event_file_of(struct file *f)
+{
+	return f->f_op == &nsgp_event_fops ? f->private_data : NULL;
+}
+
+/* A new group of the session on @gpu, with no event, disabled. */
+static struct nsgp_group *nsgp_group_create(struct nsgp_session *s,
+					    struct nsgp_gpu *gpu)
+{
+	struct nsgp_group *g;
+	int ret;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+	if (!g)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&g->ref);
+	mutex_init(&g->lock);
+	kref_get(&gpu->ref);
+	g->gpu = gpu;
+	nsgp_session_get(s);
+	g->session = s;
+	g->stamp = ktime_get_ns();
+	/* From here on, nsgp_group_free() undoes everything. */
+	ret = nsgp_gpu_generation(gpu, &g->generation);
+	if (!ret) {
+		g->charge = nsgp_cg_charge(s);
+		if (IS_ERR(g->charge))
+			ret = PTR_ERR(g->charge);
+	}
+	if (ret) {
+		kref_put(&g->ref, nsgp_group_free);
+		return ERR_PTR(ret);
+	}
+	return g;
+}
+
+/*
+ * A file (@f_flags) for event @idx of @g with @read_format; takes over the
+ * caller's reference on @g (dropped on failure).
+ */
+static struct file *nsgp_event_file_create(struct nsgp_group *g,
+					   unsigned int idx, u64 read_format,
+					   int f_flags)
+{
+	struct nsgp_event_file *ef;
+	struct file *file;
+
+	ef = kzalloc(sizeof(*ef), GFP_KERNEL_ACCOUNT);
+	if (!ef) {
+		file = ERR_PTR(-ENOMEM);
+		goto err;
+	}
+	ef->g = g;
+	ef->idx = idx;
+	ef->read_format = read_format;
+	file = anon_inode_getfile("[nsgpuperf-event]", &nsgp_event_fops, ef,
+				  f_flags);
+	if (!IS_ERR(file))
+		return file;
+	kfree(ef);
+err:
+	kref_put(&g->ref, nsgp_group_free);
+	return file;
+}
+
+/**
+ * nsgp_event_open() - the event behind NSGPUPERF_IOC_PERF_OPEN
+ * @s: the session
+ * @gpu: the GPU of the PMU, in the session's scope
+ * @leader: the leader's fd to add the event to, or NULL for a new group
+ * @spec: the event
+ *
+ * The caller checked the attr as perf and the PMU would.  The file is not
+ * installed in a fd table yet.
+ *
+ * Return: the new file, or an ERR_PTR(): -EINVAL (@leader is not a group
+ * leader, or its GPU, CPU or clock differ), -ENODEV (the GPU or the
+ * leader's group unbound), -EMFILE (group limit), -E2BIG (group full),
+ * -ENOMEM, or the PMU's error.
+ */
+struct file *nsgp_event_open(struct nsgp_session *s, struct nsgp_gpu *gpu,
+			     struct nsgp_event_file *leader,
+			     const struct nsgp_event_spec *spec)
+{
+	struct nsgp_event_file *ef;
+	struct nsgp_group_event *e;
+	struct nsgp_group *g;
+	struct file *file;
+	u64 id;
+	int ret;
+
+	if (leader) {
+		g = leader->g;
+		if (g->gpu != gpu)
+			return ERR_PTR(-EINVAL);
+		kref_get(&g->ref);
+	} else {
+		g = nsgp_group_create(s, gpu);
+		if (IS_ERR(g))
+			return ERR_CAST(g);
+	}
+	/* The file exists before the event: no event without its fd. */
+	/* O_RDWR, as perf's event files */
+	file = nsgp_event_file_create(g, 0, spec->read_format, O_RDWR);
+	if (IS_ERR(file))
+		return file;
+	ef = file->private_data;
+
+	mutex_lock(&g->lock);
+	if (leader && (leader->idx || g->leader_gone || !g->nr))
+		ret = -EINVAL;
+	else
+		ret = nsgp_group_add(g, spec->config, !spec->disabled,
+				     spec->cpu, spec->clock, &id);
+	if (!ret) {
+		e = &g->ev[g->nr - 1];
+		e->file = ef;
+		ef->idx = g->nr - 1;
+		ef->attached = true;
+	}
+	mutex_unlock(&g->lock);
+	if (ret) {
+		fput(file);
+		return ERR_PTR(ret);
+	}
+	return file;
+}
 
 /**
  * nsgp_ioctl_open_group() - NSGPUPERF_IOC_OPEN_GROUP
@@ -515,15 +960,16 @@ static const struct file_operations nsgp_group_fops = {
  *
  * Return: the fd, or -EINVAL (flag, reserved field, read_format), -E2BIG
  * (too many events), -EACCES (host policy), -ENODEV (GPU not in scope or
- * unbound), -EMFILE (cgroup group limit), the PMU's error for a config it
+ * unbound), -EMFILE (group limit), the PMU's error for a config it
  * rejects, -EFAULT, -ENOMEM.
  */
 long nsgp_ioctl_open_group(struct nsgp_session *s, void __user *uarg)
 {
 	struct nsgpuperf_group_open o;
-	struct nsgp_group *g = NULL;
-	struct nsgp_gpu *gpu;
 	u64 *configs = NULL, *ids = NULL;
+	struct nsgp_event_file *ef;
+	struct nsgp_group *g;
+	struct nsgp_gpu *gpu;
 	struct file *file;
 	unsigned int i;
 	u32 usize;
@@ -544,88 +990,70 @@ long nsgp_ioctl_open_group(struct nsgp_session *s, void __user *uarg)
 	if (!nsgp_session_device_counters(s))
 		return -EACCES;
 
-	gpu = nsgp_gpu_get(s, o.gpu_id);
-	if (IS_ERR(gpu))
-		return PTR_ERR(gpu);
-	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
-	if (!g) {
-		nsgp_gpu_put(gpu);
-		return -ENOMEM;
-	}
-	mutex_init(&g->lock);
-	g->gpu = gpu;
-	nsgp_session_get(s);
-	g->session = s;
-	g->read_format = o.read_format;
-	/* From here on, nsgp_group_free() undoes everything. */
-
-	ret = nsgp_gpu_generation(gpu, &g->generation);
-	if (ret)
-		goto err;
 	if (o.nr_events) {
 		configs = memdup_array_user(u64_to_user_ptr(o.configs),
 					    o.nr_events, sizeof(u64));
-		if (IS_ERR(configs)) {
-			ret = PTR_ERR(configs);
-			configs = NULL;
-			goto err;
-		}
+		if (IS_ERR(configs))
+			return PTR_ERR(configs);
 		ids = kcalloc(o.nr_events, sizeof(u64), GFP_KERNEL_ACCOUNT);
 		if (!ids) {
-			ret = -ENOMEM;
-			goto err;
+			kfree(configs);
+			return -ENOMEM;
 		}
 	}
-	g->charge = nsgp_cg_charge(s);
-	if (IS_ERR(g->charge)) {
-		ret = PTR_ERR(g->charge);
-		goto err;
+	gpu = nsgp_gpu_get(s, o.gpu_id);
+	if (IS_ERR(gpu)) {
+		ret = PTR_ERR(gpu);
+		goto out;
 	}
-	for (i = 0; i < o.nr_events; i++) {
-		ret = nsgp_group_add(g, configs[i], &ids[i]);
-		if (ret)
-			goto err;
+	g = nsgp_group_create(s, gpu);
+	nsgp_gpu_put(gpu);
+	if (IS_ERR(g)) {
+		ret = PTR_ERR(g);
+		goto out;
 	}
-	if (!(o.flags & NSGPUPERF_GROUP_DISABLED)) {
-		ret = nsgp_group_enable(g);
-		if (ret)
-			goto err;
+	file = nsgp_event_file_create(g, 0, o.read_format, O_RDONLY);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out;
 	}
+	ef = file->private_data;
+	ef->attached = true;
+
+	mutex_lock(&g->lock);
+	/* The leader's state is the group's; siblings count with it. */
+	g->enabled = !(o.flags & NSGPUPERF_GROUP_DISABLED);
+	for (i = 0, ret = 0; i < o.nr_events && !ret; i++)
+		ret = nsgp_group_add(g, configs[i], i || g->enabled, -1,
+				     NSGP_CLOCK_DEFAULT, &ids[i]);
+	mutex_unlock(&g->lock);
+	if (ret)
+		goto out_file;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		ret = fd;
-		goto err;
+		goto out_file;
 	}
-	file = anon_inode_getfile("[nsgpuperf-group]", &nsgp_group_fops, g,
-				  O_RDONLY | O_CLOEXEC);
-	if (IS_ERR(file)) {
-		put_unused_fd(fd);
-		ret = PTR_ERR(file);
-		goto err;
-	}
-	/* g belongs to file now: fput() frees it. */
 	o.fd = fd;
-	ret = 0;
 	if (o.ids && o.nr_events &&
 	    copy_to_user(u64_to_user_ptr(o.ids), ids,
 			 o.nr_events * sizeof(u64)))
 		ret = -EFAULT;
 	if (!ret)
 		ret = nsgp_copy_struct_out(uarg, usize, &o, sizeof(o));
-	kfree(ids);
-	kfree(configs);
 	if (ret) {
-		fput(file);
 		put_unused_fd(fd);
-		return ret;
+		goto out_file;
 	}
 	fd_install(fd, file);
-	return fd;
+	ret = fd;
+	goto out;
 
-err:
+out_file:
+	fput(file);
+out:
 	kfree(ids);
 	kfree(configs);
-	nsgp_group_free(g);
 	return ret;
 }

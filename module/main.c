@@ -203,6 +203,8 @@ static long nsgp_dev_ioctl(struct file *file, unsigned int cmd,
 		return nsgp_ioctl_cgroup_usage(s, uarg);
 	case NSGP_IOC_BASE(NSGPUPERF_IOC_PRESENT_GPU):
 		return nsgp_ioctl_present_gpu(s, uarg);
+	case NSGP_IOC_BASE(NSGPUPERF_IOC_PERF_OPEN):
+		return nsgp_ioctl_perf_open(s, uarg);
 	default:
 		return -ENOTTY;
 	}

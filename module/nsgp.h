@@ -189,6 +189,7 @@ extern struct mutex nsgp_lock;
 int nsgp_gpu_init(void);
 void nsgp_gpu_exit(void);
 struct nsgp_gpu *nsgp_gpu_get(struct nsgp_session *s, u32 id);
+struct nsgp_gpu *nsgp_gpu_get_by_pmu_type(struct nsgp_session *s, u32 type);
 void nsgp_gpu_put(struct nsgp_gpu *gpu);
 int nsgp_gpu_generation(struct nsgp_gpu *gpu, u64 *gen);
 int nsgp_gpu_pmu_cpu(struct nsgp_gpu *gpu);
@@ -209,8 +210,12 @@ void nsgp_gpus_scope_snapshot(struct nsgp_session *s);
 
 /* counter.c */
 struct nsgp_counter;
+struct task_struct;
 struct perf_event *nsgp_kernel_counter_create(struct perf_event_attr *attr,
-					      int cpu);
+					      int cpu,
+					      struct task_struct *task);
+int nsgp_counter_trial(struct nsgp_gpu *gpu, struct perf_event_attr *attr,
+		       int cpu, struct task_struct *task, u32 *pmu_caps);
 struct nsgp_counter *nsgp_counter_get(struct nsgp_gpu *gpu, u64 generation,
 				      u64 config);
 void nsgp_counter_put(struct nsgp_counter *ctr);
@@ -220,6 +225,34 @@ bool nsgp_counter_read_here(struct nsgp_counter *ctr, u64 *val);
 void nsgp_counters_release_gpu_locked(struct nsgp_gpu *gpu);
 
 /* group.c */
+struct nsgp_event_file;
+
+/* An event's clock when perf_event_open() was given no clockid. */
+#define NSGP_CLOCK_DEFAULT	(-1)
+
+/**
+ * struct nsgp_event_spec - an event as NSGPUPERF_IOC_PERF_OPEN asks for it
+ * @config: perf config
+ * @read_format: PERF_FORMAT_* of read() on its fd
+ * @cpu: perf_event_open()'s cpu
+ * @clock: its clockid, or NSGP_CLOCK_DEFAULT
+ * @disabled: attr.disabled
+ */
+struct nsgp_event_spec {
+	u64 config;
+	u64 read_format;
+	int cpu;
+	int clock;
+	bool disabled;
+};
+
 long nsgp_ioctl_open_group(struct nsgp_session *s, void __user *uarg);
+struct nsgp_event_file *nsgp_event_file_of(struct file *f);
+struct file *nsgp_event_open(struct nsgp_session *s, struct nsgp_gpu *gpu,
+			     struct nsgp_event_file *leader,
+			     const struct nsgp_event_spec *spec);
+
+/* perf_open.c */
+long nsgp_ioctl_perf_open(struct nsgp_session *s, void __user *uarg);
 
 #endif /* NSGP_H */
