@@ -67,6 +67,16 @@ else
 	finish
 fi
 
+# The userspace programs; the LD_PRELOAD library loads in every glibc
+# from bookworm's on (its symbol versions) and builds for musl.
+if make -s -C "$here/userspace" O="$BUILD/userspace" all musl check-symbols \
+	>"$BUILD/userspace.log" 2>&1; then
+	pass "userspace build; preload library needs no glibc newer than 2.36, musl build"
+else
+	cat "$BUILD/userspace.log"
+	fail "userspace build or preload library symbol versions"
+fi
+
 # Host-side checks: the uapi header stands alone and is installable.
 if make -s -C "$here" uapi-check HEADERS_INSTALL="$srcdir/scripts/headers_install.sh" \
 	>"$BUILD/uapi.log" 2>&1; then

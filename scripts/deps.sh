@@ -61,11 +61,12 @@ install_pkgs() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# intel-gpu-tools: the real intel_gpu_top, run against the mock in the VM.
+# intel-gpu-tools: the real intel_gpu_top, run against the mock in the VM;
+# musl-tools: the preload library for musl (Alpine) containers.
 install_pkgs build-essential qemu-system-x86 busybox-static cpio kmod \
 	xz-utils zstd libdrm-dev pkg-config sparse dkms debootstrap \
 	libelf-dev bc bison flex python3 perl unifdef g++ gcc-multilib dwarves \
-	intel-gpu-tools
+	intel-gpu-tools musl-tools
 
 # Newest package whose name matches an extended regex, by version sort.
 newest_pkg() {
