@@ -166,8 +166,8 @@ bool top_shows(const struct tool_run *r, const char *path, double want);
 
 /* How intel_gpu_top names the engines. */
 enum top_engines {
-	TOP_PHYSICAL,	/* "Render/3D/0", "Video/1": 1.27.1, 2.x -p */
-	TOP_CLASSES,	/* "Render/3D", "Video": 2.x, the class average */
+	TOP_PHYSICAL,	/* "Render/3D/0", "Video/1" (-l: "RCS/0"): 1.27.1, 2.x -p */
+	TOP_CLASSES,	/* "Render/3D", "Video" (-l: "RCS"): 2.x, class averages */
 };
 
 /*
@@ -178,7 +178,8 @@ enum top_engines {
  */
 int top_check_json(const struct tool_run *r, const struct mock_drive *d,
 		   enum top_engines names);
-/* The same for -l's columns (physical engines). */
-int top_check_text(const struct top_text *t, const struct mock_drive *d);
+/* The same for -l's columns ("RCS/0 %", or "RCS %" for classes). */
+int top_check_text(const struct top_text *t, const struct mock_drive *d,
+		   enum top_engines names);
 
 #endif
