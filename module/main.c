@@ -24,7 +24,7 @@
 bool nsgp_device_counters = true;
 module_param_named(device_counters, nsgp_device_counters, bool, 0644);
 MODULE_PARM_DESC(device_counters,
-		 "Sessions opened from a non-initial user namespace may open device-wide GPU counter groups (default: Y; N makes NSGPUPERF_IOC_OPEN_GROUP and NSGPUPERF_GROUP_IOC_ADD fail with EACCES for them; it does not revoke groups already open, which keep counting until closed)");
+		 "Sessions opened from a non-initial user namespace may open device-wide GPU counter groups (default: Y; N makes NSGPUPERF_IOC_OPEN_GROUP, NSGPUPERF_IOC_PERF_OPEN and NSGPUPERF_GROUP_IOC_ADD fail with EACCES for them; it does not revoke groups already open, which keep counting until closed)");
 
 unsigned int nsgp_max_groups_per_container = 64;
 module_param_named(max_groups_per_container, nsgp_max_groups_per_container,

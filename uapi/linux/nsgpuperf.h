@@ -433,9 +433,12 @@ struct nsgpuperf_cgroup_usage {
  * a GPU in scope (what perf gives for a type with no PMU); EACCES host
  * policy does not give device-wide counters to this namespace; EMFILE the
  * container holds the most groups allowed; EBADF @group_fd is not an open
- * fd; EINVAL @group_fd is not a leader of nsgpuperf (perf's fds included),
- * is on another GPU, CPU or clock, or @attr asks a sibling to be pinned or
- * exclusive; E2BIG the group has NSGPUPERF_MAX_GROUP_EVENTS events.
+ * fd, or not an event fd of nsgpuperf or perf (as perf); EINVAL @group_fd
+ * is a perf event (a GPU event cannot join a group of another PMU), a
+ * sibling, or a leader on another GPU, CPU or clock, or @attr asks a
+ * sibling to be pinned or exclusive; ENODEV the leader's GPU unbound;
+ * E2BIG the group has NSGPUPERF_MAX_GROUP_EVENTS events.  perf's check of
+ * sample register masks is not repeated (these PMUs refuse sampling).
  */
 struct nsgpuperf_perf_open {
 	__u32 size;
