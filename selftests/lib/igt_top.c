@@ -10,6 +10,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,17 @@
 #include "nsgp_test.h"
 
 #define MAX_ERR		(64 * 1024)
+
+/* A diagnostic line ("unexpected" shows it in make check's summary). */
+static void __attribute__((format(printf, 1, 2))) unexpected(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "# unexpected: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
 
 /* ---- running a tool ---------------------------------------------------- */
 
@@ -308,17 +320,18 @@ bool top_same_structure(const struct top_sample *a, const struct top_sample *b)
 			break;
 		if (strcmp(a->kv[i].path, b->kv[j].path) ||
 		    (!strcmp(a->kv[i].val, "{") != !strcmp(b->kv[j].val, "{"))) {
-			fprintf(stderr, "# structure differs: \"%s\"%s vs \"%s\"%s\n",
-				a->kv[i].path, strcmp(a->kv[i].val, "{") ? "" : " {}",
-				b->kv[j].path, strcmp(b->kv[j].val, "{") ? "" : " {}");
+			unexpected("structure differs: \"%s\"%s vs \"%s\"%s\n",
+				   a->kv[i].path, strcmp(a->kv[i].val, "{") ? "" : " {}",
+				   b->kv[j].path, strcmp(b->kv[j].val, "{") ? "" : " {}");
 			return false;
 		}
 		i++;
 		j++;
 	}
 	if (i != a->n || j != b->n) {
-		fprintf(stderr, "# structure differs: \"%s\" vs \"%s\"\n",
-			i < a->n ? a->kv[i].path : "(end)", j < b->n ? b->kv[j].path : "(end)");
+		unexpected("structure differs: \"%s\" vs \"%s\"\n",
+			   i < a->n ? a->kv[i].path : "(end)",
+			   j < b->n ? b->kv[j].path : "(end)");
 		return false;
 	}
 	return true;
@@ -380,7 +393,7 @@ int top_parse_text(const char *out, struct top_text *t)
 	for (i = 0; i < 2; i++) {
 		nl = strchr(p, '\n');
 		if (!nl || nl - p >= (int)sizeof(l1)) {
-			fprintf(stderr, "# -l: no header line %d\n", i + 1);
+			unexpected("-l: no header line %d\n", i + 1);
 			return -1;
 		}
 		snprintf(i ? l2 : l1, sizeof(l1), "%.*s", (int)(nl - p), p);
@@ -395,7 +408,7 @@ int top_parse_text(const char *out, struct top_text *t)
 			strtok_r(NULL, " \t", &save1);	/* "MHz", "W" */
 		for (i = 0; i < w; i++) {
 			if (!c || t->ncols == TOP_TEXT_COLS) {
-				fprintf(stderr, "# -l: header lines do not match\n");
+				unexpected("-l: header lines do not match\n");
 				return -1;
 			}
 			snprintf(t->col[t->ncols++], sizeof(t->col[0]), "%s %s", g, c);
@@ -403,7 +416,7 @@ int top_parse_text(const char *out, struct top_text *t)
 		}
 	}
 	if (c) {
-		fprintf(stderr, "# -l: more columns than groups (\"%s\")\n", c);
+		unexpected("-l: more columns than groups (\"%s\")\n", c);
 		return -1;
 	}
 	while (*p && t->nrows < TOP_TEXT_ROWS) {
@@ -413,7 +426,7 @@ int top_parse_text(const char *out, struct top_text *t)
 		snprintf(l1, sizeof(l1), "%.*s", (int)(nl - p), p);
 		p = nl + 1;
 		if (number_row(l1, t->v[t->nrows], TOP_TEXT_COLS) != t->ncols) {
-			fprintf(stderr, "# -l: not a row of %d numbers: %s\n", t->ncols, l1);
+			unexpected("-l: not a row of %d numbers: %s\n", t->ncols, l1);
 			return -1;
 		}
 		t->nrows++;
@@ -506,7 +519,7 @@ bool top_within(const char *what, const double *values, int n, double want)
 	for (i = 1; i < n && m < TOP_TEXT_ROWS; i++) {
 		v[m] = values[i];
 		if (isnan(v[m])) {
-			fprintf(stderr, "# period %d: no %s\n", i, what);
+			unexpected("period %d: no %s\n", i, what);
 			return false;
 		}
 		if (want == 0 ? v[m] != 0 : fabs(v[m] - want) > 0.10 * want)
@@ -514,16 +527,20 @@ bool top_within(const char *what, const double *values, int n, double want)
 		m++;
 	}
 	if (!m) {
-		fprintf(stderr, "# %s: no period to check\n", what);
+		unexpected("%s: no period to check\n", what);
 		return false;
 	}
 	qsort(v, m, sizeof(v[0]), cmp_double);
 	med = v[m / 2];
 	if (want != 0 && fabs(med - want) > 0.02 * want)
 		ok = false;
-	if (!ok)
-		fprintf(stderr, "# %s: median %f (min %f, max %f), want %f\n", what, med,
-			v[0], v[m - 1], want);
+	if (!ok) {
+		unexpected("%s: median %f (min %f, max %f), want %f; periods:", what,
+			   med, v[0], v[m - 1], want);
+		for (i = 1; i < n; i++)
+			fprintf(stderr, " %f", values[i]);
+		fprintf(stderr, "\n");
+	}
 	return ok;
 }
 
@@ -568,7 +585,7 @@ int top_check_json(const struct tool_run *r, const struct mock_drive *d,
 	char path[96];
 
 	if (r->nr < 2) {
-		fprintf(stderr, "# -J: %d periods\n", r->nr);
+		unexpected("-J: %d periods\n", r->nr);
 		return 1;
 	}
 	last = &r->s[r->nr - 1];
@@ -598,12 +615,12 @@ int top_check_json(const struct tool_run *r, const struct mock_drive *d,
 		     !strcmp(p + strlen(p) - 5, "|busy");
 	}
 	if (e != nr) {
-		fprintf(stderr, "# -J: %d engines, want %d\n", e, nr);
+		unexpected("-J: %d engines, want %d\n", e, nr);
 		fails++;
 	}
 	unit = top_get(last, "frequency|unit");
 	if (!unit || strcmp(unit, "MHz")) {
-		fprintf(stderr, "# -J: frequency unit %s\n", unit ?: "missing");
+		unexpected("-J: frequency unit %s\n", unit ?: "missing");
 		fails++;
 	}
 	return fails;
@@ -655,7 +672,7 @@ int top_check_text(const struct top_text *t, const struct mock_drive *d,
 		}
 		c = top_text_col(t, name);
 		if (c < 0) {
-			fprintf(stderr, "# -l: no column \"%s\"\n", name);
+			unexpected("-l: no column \"%s\"\n", name);
 			fails++;
 			continue;
 		}
@@ -665,7 +682,7 @@ int top_check_text(const struct top_text *t, const struct mock_drive *d,
 	}
 	/* these columns and no other */
 	if (t->ncols != ndev + nr * 3) {
-		fprintf(stderr, "# -l: %d columns, want %d\n", t->ncols, ndev + nr * 3);
+		unexpected("-l: %d columns, want %d\n", t->ncols, ndev + nr * 3);
 		fails++;
 	}
 	return fails;
