@@ -93,6 +93,52 @@ static inline bool nsgp_event_reads_anywhere(const struct perf_event *event)
 #endif
 
 /*
+ * AUX pause and resume (6.13, in Debian's 6.12): perf_event_attr's
+ * aux_action bits and the checks perf_event_alloc() makes of them, which
+ * a kernel counter never reaches (perf_event_create_kernel_counter()
+ * refuses every AUX bit with EINVAL).  Before, the bits are reserved and
+ * perf_copy_attr() refuses them.
+ */
+#ifdef PERF_PMU_CAP_AUX_PAUSE
+static inline bool nsgp_attr_has_aux_action(const struct perf_event_attr *a)
+{
+	return a->aux_action;
+}
+
+static inline void nsgp_attr_clear_aux_action(struct perf_event_attr *a)
+{
+	a->aux_action = 0;
+}
+
+static inline int nsgp_attr_check_aux_action(const struct perf_event_attr *a,
+					     u32 pmu_caps)
+{
+	if (a->aux_output && (a->aux_pause || a->aux_resume))
+		return -EOPNOTSUPP;
+	if (a->aux_pause && a->aux_resume)
+		return -EINVAL;
+	if (a->aux_start_paused && !(pmu_caps & PERF_PMU_CAP_AUX_PAUSE))
+		return -EOPNOTSUPP;
+	return 0;
+}
+#else
+static inline bool nsgp_attr_has_aux_action(const struct perf_event_attr *a)
+{
+	return false;
+}
+
+static inline void nsgp_attr_clear_aux_action(struct perf_event_attr *a)
+{
+}
+
+static inline int nsgp_attr_check_aux_action(const struct perf_event_attr *a,
+					     u32 pmu_caps)
+{
+	return 0;
+}
+#endif
+
+/*
  * system_dfl_wq: the unbound system workqueue's name since 6.17 (Debian's
  * 6.12 has it too); 7.x warns, once per work function, about work queued
  * on system_unbound_wq.  Before, only the old name exists.

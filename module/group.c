@@ -52,8 +52,7 @@ struct nsgp_event_file;
  * @base: raw count when it last started counting
  * @count: what it counted before that
  * @raw: scratch: last raw count read
- * @time_enabled: ns it was enabled, up to the group's @stamp (siblings)
- * @time_running: ns it counted, up to the group's @stamp (siblings)
+ * @time: ns it counted, up to the group's @stamp (siblings)
  * @enabled: a sibling's own state (the leader's is the group's @enabled)
  * @cpu: perf_event_open()'s cpu, -1 for the module's own API
  * @clock: perf_event_open()'s clockid, NSGP_CLOCK_DEFAULT without one
@@ -65,8 +64,7 @@ struct nsgp_group_event {
 	u64 base;
 	u64 count;
 	u64 raw;
-	u64 time_enabled;
-	u64 time_running;
+	u64 time;
 	bool enabled;
 	int cpu;
 	int clock;
@@ -282,21 +280,19 @@ static bool nsgp_event_counting(const struct nsgp_group *g, unsigned int i)
 	       (!i || g->enabled || g->leader_gone);
 }
 
-/* The times of event @i at @now: the leader's are the group's. */
-static void nsgp_event_times(const struct nsgp_group *g, unsigned int i,
-			     u64 now, u64 *enabled, u64 *running)
+/*
+ * The time enabled of event @i at @now, which is also its time running:
+ * the kernel counters are never multiplexed.  It runs while the event
+ * counts: perf does not advance a sibling's times while its leader is
+ * disabled.  The leader's is the group's.
+ */
+static u64 nsgp_event_time(const struct nsgp_group *g, unsigned int i, u64 now)
 {
 	u64 delta = now - g->stamp;
 
-	if (!i) {
-		*enabled = g->time + (g->enabled ? delta : 0);
-		*running = *enabled;
-		return;
-	}
-	*enabled = g->ev[i].time_enabled +
-		   (nsgp_event_enabled(g, i) ? delta : 0);
-	*running = g->ev[i].time_running +
-		   (nsgp_event_counting(g, i) ? delta : 0);
+	if (!i)
+		return g->time + (g->enabled ? delta : 0);
+	return g->ev[i].time + (nsgp_event_counting(g, i) ? delta : 0);
 }
 
 /*
@@ -318,8 +314,7 @@ static int nsgp_group_change_begin(struct nsgp_group *g)
 	for (i = 0; i < g->nr; i++) {
 		struct nsgp_group_event *e = &g->ev[i];
 
-		nsgp_event_times(g, i, now, &e->time_enabled,
-				 &e->time_running);
+		e->time = nsgp_event_time(g, i, now);
 		if (nsgp_event_counting(g, i))
 			e->count += e->raw - e->base;
 	}
@@ -604,7 +599,7 @@ static ssize_t nsgp_event_read(struct file *file, char __user *ubuf,
 {
 	struct nsgp_event_file *ef = file->private_data;
 	struct nsgp_group *g = ef->g;
-	u64 fmt = ef->read_format, te, tr, *p;
+	u64 fmt = ef->read_format, t, *p;
 	unsigned int i = ef->idx, j, first, last, times_of;
 	size_t size;
 	ssize_t ret;
@@ -623,22 +618,22 @@ static ssize_t nsgp_event_read(struct file *file, char __user *ubuf,
 
 	/* A group read carries its leader's times, perf_read_group(). */
 	times_of = (fmt & PERF_FORMAT_GROUP) && !g->leader_gone ? 0 : i;
-	nsgp_event_times(g, times_of, ktime_get_ns(), &te, &tr);
+	t = nsgp_event_time(g, times_of, ktime_get_ns());
 	p = g->buf;
 	if (fmt & PERF_FORMAT_GROUP) {
 		*p++ = last - first;
 		if (fmt & PERF_FORMAT_TOTAL_TIME_ENABLED)
-			*p++ = te;
+			*p++ = t;
 		if (fmt & PERF_FORMAT_TOTAL_TIME_RUNNING)
-			*p++ = tr;
+			*p++ = t;
 		for (j = first; j < last; j++)
 			p = nsgp_put_entry(g, j, fmt, p);
 	} else {
 		*p++ = i < g->nr ? nsgp_event_value(g, i) : 0;
 		if (fmt & PERF_FORMAT_TOTAL_TIME_ENABLED)
-			*p++ = te;
+			*p++ = t;
 		if (fmt & PERF_FORMAT_TOTAL_TIME_RUNNING)
-			*p++ = tr;
+			*p++ = t;
 		if (fmt & PERF_FORMAT_ID)
 			*p++ = i < g->nr ? g->ev[i].id : 0;
 		if (fmt & PERF_FORMAT_LOST)
@@ -699,7 +694,11 @@ static long nsgp_event_ioctl_id(struct nsgp_event_file *ef, void __user *uarg)
 	return put_user(id, (u64 __user *)uarg);
 }
 
-/* PERF_EVENT_IOC_SET_OUTPUT: nothing to redirect, for fds perf accepts. */
+/*
+ * PERF_EVENT_IOC_SET_OUTPUT, as perf_event_set_output() answers for an
+ * event with no ring buffer: -1 (none) is fine, an event fd has no buffer
+ * to share (EINVAL), any other fd is not an event (EBADF).
+ */
 static long nsgp_event_ioctl_set_output(unsigned long arg)
 {
 	struct file *f;
@@ -712,7 +711,7 @@ static long nsgp_event_ioctl_set_output(unsigned long arg)
 		return -EBADF;
 	ours = nsgp_event_file_of(f);
 	fput(f);
-	return ours ? 0 : -EBADF;
+	return ours ? -EINVAL : -EBADF;
 }
 
 /* An ENABLE, DISABLE or RESET, under either ioctl magic. */

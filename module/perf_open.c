@@ -25,6 +25,7 @@
 #include <linux/time.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "nsgp.h"
 
 /* perf_event_open()'s flags (kernel/events/core.c's PERF_FLAG_ALL). */
@@ -202,7 +203,7 @@ long nsgp_ioctl_perf_open(struct nsgp_session *s, void __user *uarg)
 		if (ret)
 			goto out_gpu;
 		if (o.flags & PERF_FLAG_FD_NO_GROUP)
-			leader = NULL;	/* FD_OUTPUT: no ring buffer to share */
+			leader = NULL;
 	}
 	if (o.pid != -1 && !(o.flags & PERF_FLAG_PID_CGROUP)) {
 		task = nsgp_perf_task(o.pid);
@@ -213,9 +214,22 @@ long nsgp_ioctl_perf_open(struct nsgp_session *s, void __user *uarg)
 		}
 	}
 
-	/* The PMU's and perf's allocation checks, on the event itself */
+	/*
+	 * The PMU's and perf's allocation checks, on the event itself; the
+	 * AUX bits, which a kernel counter may not have, are checked after
+	 * as perf_event_alloc() checks them.
+	 */
 	trial = attr;
+	trial.aux_output = 0;
+	nsgp_attr_clear_aux_action(&trial);
 	ret = nsgp_counter_trial(gpu, &trial, o.cpu, task, &pmu_caps);
+	if (ret)
+		goto out_task;
+	if (attr.aux_output && !(pmu_caps & PERF_PMU_CAP_AUX_OUTPUT)) {
+		ret = -EOPNOTSUPP;
+		goto out_task;
+	}
+	ret = nsgp_attr_check_aux_action(&attr, pmu_caps);
 	if (ret)
 		goto out_task;
 	/* A cgroup event on an uncore PMU, which perf refuses from 6.2 */
@@ -230,6 +244,15 @@ long nsgp_ioctl_perf_open(struct nsgp_session *s, void __user *uarg)
 	}
 	/* Only a group leader can be exclusive or pinned. */
 	if (leader && (attr.exclusive || attr.pinned)) {
+		ret = -EINVAL;
+		goto out_task;
+	}
+	/*
+	 * perf_event_set_output() to a group_fd with no ring buffer, and an
+	 * AUX event with no AUX leader (a GPU PMU has no AUX area): EINVAL.
+	 */
+	if ((group && (o.flags & PERF_FLAG_FD_OUTPUT)) || attr.aux_output ||
+	    nsgp_attr_has_aux_action(&attr)) {
 		ret = -EINVAL;
 		goto out_task;
 	}

@@ -402,8 +402,9 @@ struct nsgpuperf_cgroup_usage {
  * struct nsgpuperf_perf_open - NSGPUPERF_IOC_PERF_OPEN (ABI 3)
  * @size: in, sizeof(struct nsgpuperf_perf_open)
  * @flags: in, perf_event_open()'s flags: PERF_FLAG_FD_CLOEXEC,
- *	PERF_FLAG_FD_NO_GROUP, PERF_FLAG_FD_OUTPUT (accepted, there is no
- *	ring buffer); PERF_FLAG_PID_CGROUP and unknown bits: EINVAL
+ *	PERF_FLAG_FD_NO_GROUP, PERF_FLAG_FD_OUTPUT (EINVAL with a @group_fd,
+ *	as perf: it has no ring buffer); PERF_FLAG_PID_CGROUP and unknown
+ *	bits: EINVAL
  * @attr: in, user pointer to a struct perf_event_attr whose @type is the
  *	PMU type of a GPU the session sees (struct nsgpuperf_gpu_info)
  * @pid: in, perf_event_open()'s pid: -1, as these PMUs count device-wide
@@ -481,9 +482,8 @@ struct nsgpuperf_perf_open {
  *					of its group) restarts at 0; times go on
  *   PERF_EVENT_IOC_ID			writes the event's id to the __u64
  *					the argument points to
- *   PERF_EVENT_IOC_SET_OUTPUT		-1 or an nsgpuperf fd: 0 (there is no
- *					ring buffer to redirect); other fds:
- *					EBADF
+ *   PERF_EVENT_IOC_SET_OUTPUT		-1: 0; an event fd: EINVAL (it has
+ *					no ring buffer); other fds: EBADF
  *   PERF_EVENT_IOC_REFRESH, _PERIOD, _SET_FILTER, _SET_BPF,
  *   _PAUSE_OUTPUT, _QUERY_BPF		EINVAL (not a sampling or tracing
  *					event), as perf
@@ -497,11 +497,12 @@ struct nsgpuperf_perf_open {
  * PERF_FORMAT_GROUP (the whole group, the leader's times),
  * TOTAL_TIME_ENABLED, TOTAL_TIME_RUNNING, ID and LOST (always 0) are
  * honoured; -ENOSPC if the buffer is too small, -ENODEV once the GPU
- * unbound.  Counts start at 0 when an event is created or enabled; a
- * sibling counts while it and its leader are enabled; its time enabled
- * runs while it is enabled, its time running while it counts, as perf's.
+ * unbound.  Counts start at 0 when an event is created; a sibling counts
+ * while it and its leader are enabled, and its times (enabled and running
+ * are equal: nothing is multiplexed) run only while it counts, as perf's.
  * Closing a sibling removes it from its group; closing the leader's fd
- * makes each remaining sibling a group of its own, as perf does.
+ * makes each remaining sibling a group of its own, as perf does, except
+ * that such a former sibling cannot lead new events (EINVAL).
  *
  * The NSGPUPERF_GROUP_IOC_* numbers below are the same calls under the
  * module's own ioctl magic (ENABLE, DISABLE, RESET) plus ADD.
