@@ -9,6 +9,8 @@
 #  - resolve the kernel matrix at run time (newest 6.1 and 6.12 from
 #    bookworm-security, newest 7.x from sid through a chroot, scripts/sid.sh),
 #    and unpack their headers and images into the cache;
+#  - install linux-perf, and sid's newest intel-gpu-tools in the sid chroot,
+#    staged with its own loader and libraries for the VM (sid.sh tools);
 #  - extract kselftest_harness.h, kselftest.h and checkpatch from Debian's
 #    linux-source into the cache.
 #
@@ -147,6 +149,13 @@ for series in $SERIES; do
 	     "$CACHE/kernels/$kver/root/lib/modules/$kver host" >>"$matrix"
 done
 mv "$matrix" "$BUILD/matrix"
+
+# The real tools the tools suite runs in the VM: perf (linux-perf, a
+# userspace package, not a kernel one) and sid's newest intel-gpu-tools,
+# staged with the sid chroot's own loader and libraries (whatever kernels
+# run: the suite runs it on each).
+install_pkgs linux-perf
+"$here/scripts/sid.sh" tools >/dev/null
 
 # kselftest harness and checkpatch come from the newest linux-source-6.12.
 src=$(newest_pkg 'linux-source-6\.12')

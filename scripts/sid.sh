@@ -15,6 +15,12 @@
 #       Copy DIR to /build/KVER/$(basename DIR) in the chroot, run COMMAND
 #       there (as root, clean environment), copy the directory back over
 #       DIR.  Exits with COMMAND's status.
+#   scripts/sid.sh tools
+#       Create the chroot if missing; install (or upgrade to sid's newest)
+#       the tools the VM tests run from sid (TOOL_PKGS) in it, and stage
+#       their binaries with the chroot's own loader and libraries outside
+#       it (see sid/tools below).  Idempotent.  Prints the staged
+#       directory as the only line on stdout.
 #   scripts/sid.sh path
 #       Print the chroot's path.
 #
@@ -24,6 +30,13 @@
 #   kernels/KVER/modules/       lib/modules/KVER: drivers/gpu/drm and what
 #                               it depends on, decompressed, with modules.dep
 #   kernels/KVER/build          -> the headers inside the chroot
+#   sid/tools                   -> sid/tools-KEY/: bin/intel_gpu_top,
+#                               lib/ (its loader ld-linux-x86-64.so.2 and
+#                               every library it links, by soname) and
+#                               VERSIONS; KEY hashes the chroot's package
+#                               list, so any package change restages.  Run
+#                               as lib/ld-linux-x86-64.so.2 --library-path
+#                               lib bin/intel_gpu_top.
 #
 # Environment: NSGPUPERF_SID_MIRROR (default http://deb.debian.org/debian),
 # NSGPUPERF_SID_SERIES (default 7), NSGPUPERF_SID_TTL (minutes between
@@ -43,6 +56,9 @@ KERNELS=$CACHE/kernels
 # everything those depend on).
 MODULE_DIRS="kernel/drivers/gpu/drm"
 PKGS=gcc-16,make,libc6-dev,libelf-dev,bc,bison,flex,kmod,sparse
+# Tools the VM tests run from sid (sid/tools), and the binaries staged.
+TOOL_PKGS="intel-gpu-tools"
+TOOL_BINS="/usr/bin/intel_gpu_top"
 export DEBIAN_FRONTEND=noninteractive
 
 log() { echo "sid: $*" >&2; }
@@ -284,6 +300,86 @@ cmd_ensure() {
 	echo "$kver" >&3
 }
 
+# Install TOOL_PKGS, or upgrade them to the candidate of the current lists.
+# offline (no fresh lists): keep what is installed.
+install_tools() {
+	local offline=$1 p st cand want=()
+	for p in $TOOL_PKGS; do
+		st=$(in_chroot dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$p" 2>/dev/null || true)
+		if [ "${st:0:2}" = ii ]; then
+			[ "$offline" = 1 ] && continue
+			cand=$(in_chroot apt-cache policy "$p" | awk '/Candidate:/ { print $2 }')
+			[ "${st:3}" = "$cand" ] && continue
+		elif [ "$offline" = 1 ]; then
+			die "$p is not in the chroot and the sid lists cannot be updated"
+		fi
+		want+=("$p")
+	done
+	[ ${#want[@]} -eq 0 ] && return
+	log "installing ${want[*]} (chroot)"
+	quietly in_chroot dpkg --configure -a
+	quietly in_chroot apt-get install -y -qq "${want[@]}"
+	in_chroot apt-get clean
+}
+
+# Copy TOOL_BINS with the chroot's loader and the libraries they link (as
+# the chroot's ldd resolves them) to sid/tools-KEY, and point sid/tools at
+# it.  A VM run may still be copying the previous directory: it is kept,
+# older ones go.
+stage_tools() {
+	local key dir tmp prev bin lib old pkg
+	key=$(in_chroot dpkg-query -W -f='${Package} ${Version}\n' | sha256sum | cut -c1-16)
+	dir=$SID/tools-$key
+	if [ ! -f "$dir/.done" ]; then
+		log "staging $TOOL_BINS with the chroot's loader and libraries"
+		tmp=$SID/.tools-tmp
+		rm -rf "$tmp" "$dir" && mkdir -p "$tmp/bin" "$tmp/lib"
+		: >"$tmp/VERSIONS"
+		for bin in $TOOL_BINS; do
+			cp "$CHROOT$bin" "$tmp/bin/"
+			# the package that ships it (intel-gpu-tools is transitional)
+			pkg=$(in_chroot dpkg-query -S "$bin" | cut -d: -f1)
+			in_chroot dpkg-query -W -f='${Package} ${Version}\n' "$pkg" >>"$tmp/VERSIONS"
+			for lib in $(in_chroot ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+							       $1 ~ /^\// { print $1 }'); do
+				cp "$CHROOT$(in_chroot readlink -f "$lib")" "$tmp/lib/${lib##*/}"
+			done
+		done
+		[ -f "$tmp/lib/ld-linux-x86-64.so.2" ] || die "no loader among the libraries of $TOOL_BINS"
+		in_chroot dpkg-query -W -f='${Package} ${Version}\n' libc6 >>"$tmp/VERSIONS"
+		mv "$tmp" "$dir"
+		touch "$dir/.done"
+	fi
+	prev=$(readlink "$SID/tools" 2>/dev/null || true)
+	ln -sfn "${dir##*/}" "$SID/tools.new"
+	mv -T "$SID/tools.new" "$SID/tools"
+	for old in "$SID"/tools-*; do
+		case ${old##*/} in
+		"${dir##*/}" | "$prev") ;;
+		*) rm -rf "$old" ;;
+		esac
+	done
+}
+
+cmd_tools() {
+	local offline=0
+	exec 3>&1 1>&2
+	mkdir -p "$SID"
+	exec 9>"$SID/lock"
+	flock 9
+	: >"$SID/apt.log"
+	host_tools
+	make_chroot
+	fix_devices
+	if ! update_lists; then
+		log "warning: cannot update the sid lists (mirror unreachable?); keeping the installed tools"
+		offline=1
+	fi
+	install_tools "$offline"
+	stage_tools
+	echo "$SID/tools" >&3
+}
+
 cmd_run() {
 	[ $# -ge 3 ] || die "usage: $0 run KVER DIR COMMAND..."
 	local kver=$1 dir inner rc
@@ -315,9 +411,10 @@ cmd_run() {
 case ${1:-} in
 ensure) shift; cmd_ensure "$@" ;;
 run) shift; cmd_run "$@" ;;
+tools) shift; cmd_tools "$@" ;;
 path) echo "$CHROOT" ;;
 *)
-	echo "usage: $0 ensure | run KVER DIR COMMAND... | path" >&2
+	echo "usage: $0 ensure | run KVER DIR COMMAND... | tools | path" >&2
 	exit 2
 	;;
 esac

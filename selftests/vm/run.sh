@@ -19,7 +19,8 @@
 # 0000:00:02.0, the integrated-GPU slot, and 0000:00:05.0, a "discrete"
 # GPU) and one QEMU edu (vendor 1234) at 0000:00:06.0, a non-Intel "i915"
 # that nsgpuperf must ignore.  Nothing in the VM loads e1000.ko.  Debian's
-# intel_gpu_top and its libraries are copied in at their host paths.
+# intel_gpu_top and perf and their libraries are copied in at their host
+# paths, sid's intel_gpu_top with its own loader and libraries under /sid.
 # Suite output goes to a second serial port so
 # kernel messages cannot interleave with TAP.  Counting: the harness'
 # "# Totals:" line of each suite; a suite that dies before it, exits
@@ -32,7 +33,8 @@
 #
 # Environment: NSGPUPERF_VM_TIMEOUT (seconds, default 900),
 # NSGPUPERF_ACCEL (tcg|kvm, default tcg),
-# NSGPUPERF_SUITES (space-separated suite names to run, default all).
+# NSGPUPERF_SUITES (space-separated suite names to run, default all),
+# NSGPUPERF_SID_TOOLS (sid's staged tools, default $NSGPUPERF_CACHE/sid/tools).
 set -euo pipefail
 shopt -s nullglob
 
@@ -77,6 +79,34 @@ for ko in "$art"/*.ko; do
 	cp "$ko" "$root/modules/"
 done
 printf '%s\n' "${order[@]}" >"$root/etc/kmods"
+
+# The real perf (linux-perf, installed by scripts/deps.sh) and its
+# libraries at their host paths, as /usr/bin/perf: the binary itself (some
+# releases ship perf_<version> behind linux-base's wrapper, which picks by
+# uname).  sid's newest intel_gpu_top with sid's own loader and libraries
+# (scripts/sid.sh tools) under /sid: run it as
+# /sid/lib/ld-linux-x86-64.so.2 --library-path /sid/lib /sid/bin/intel_gpu_top.
+perf=$(find /usr/bin -maxdepth 1 -name 'perf_[0-9]*' | sort -V | tail -n1)
+perf=${perf:-/usr/bin/perf}
+if [ ! -x "$perf" ] || [ "$(head -c4 "$perf")" != $'\x7fELF' ]; then
+	echo "run.sh: $perf missing or not a binary (scripts/deps.sh installs linux-perf)" >&2
+	exit 1
+fi
+for f in $(ldd "$perf" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+			    $1 ~ /^\// { print $1 }'); do
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
+done
+mkdir -p "$root/usr/bin"
+cp "$perf" "$root/usr/bin/perf"
+sidtools=${NSGPUPERF_SID_TOOLS:-${NSGPUPERF_CACHE:-$HOME/.cache/nsgpuperf}/sid/tools}
+if [ ! -f "$sidtools/bin/intel_gpu_top" ]; then
+	echo "run.sh: $sidtools/bin/intel_gpu_top missing (scripts/sid.sh tools stages it)" >&2
+	exit 1
+fi
+cp -a "$(realpath "$sidtools")/." "$root/sid/"
+# which versions ran, for the suites' logs
+dpkg-query -W -f='${Package} ${Version}\n' intel-gpu-tools linux-perf >"$root/etc/tool-versions"
 
 # The real intel_gpu_top (intel-gpu-tools, installed by scripts/deps.sh)
 # and the shared libraries it links, at their host paths.
