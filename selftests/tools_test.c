@@ -126,33 +126,7 @@ static void log_run(struct __test_metadata *_metadata, const char *what,
 	       r->len, r->nr, r->out, r->err);
 }
 
-/*
- * In QEMU's multi-threaded TCG a vCPU can still run kernel text that
- * another vCPU has just live-patched, and Oops on a leftover int3.  perf
- * patches the scheduler when a static key flips: the first per-task event
- * (perf_sched_events), the first software event of a type
- * (perf_swevent_enabled[type]), and again when the last one goes.  The
- * perf runs below open and close such events dozens of times; holding one
- * of each open for the suite's life makes the keys flip once, here, while
- * nothing else runs.
- */
-__attribute__((constructor)) static void hold_perf_static_keys(void)
-{
-	static const uint64_t sw[] = {
-		PERF_COUNT_SW_CONTEXT_SWITCHES, PERF_COUNT_SW_PAGE_FAULTS,
-		PERF_COUNT_SW_CPU_MIGRATIONS, PERF_COUNT_SW_TASK_CLOCK,
-	};
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(sw); i++) {
-		struct perf_event_attr attr = {
-			.type = PERF_TYPE_SOFTWARE, .size = sizeof(attr), .config = sw[i],
-		};
-
-		/* this process, any CPU; kept open until it exits */
-		syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	}
-}
+/* perf's static keys are held for the VM's life: tools/hold_perf_keys.c */
 
 FIXTURE(tools) {
 	int dummy;
