@@ -823,6 +823,37 @@ void nsgp_gpus_scope_snapshot(struct nsgp_session *s)
 	mutex_unlock(&nsgp_lock);
 }
 
+/* The first listed GPU in the session's scope that @match takes, referenced. */
+static struct nsgp_gpu *nsgp_gpu_find_get(struct nsgp_session *s,
+					  bool (*match)(const struct nsgp_gpu *gpu,
+							u32 key),
+					  u32 key, int err)
+{
+	struct nsgp_gpu *gpu, *found = ERR_PTR(err);
+
+	mutex_lock(&nsgp_lock);
+	list_for_each_entry(gpu, &nsgp_gpus, node) {
+		if (gpu->listed && match(gpu, key) &&
+		    nsgp_session_sees_gpu(s, gpu)) {
+			kref_get(&gpu->ref);
+			found = gpu;
+			break;
+		}
+	}
+	mutex_unlock(&nsgp_lock);
+	return found;
+}
+
+static bool nsgp_gpu_has_id(const struct nsgp_gpu *gpu, u32 id)
+{
+	return gpu->id == id;
+}
+
+static bool nsgp_gpu_has_pmu_type(const struct nsgp_gpu *gpu, u32 type)
+{
+	return gpu->pmu_ok && gpu->pmu_type == type;
+}
+
 /**
  * nsgp_gpu_get() - look up a GPU in a session's scope
  * @s: the session
@@ -832,19 +863,7 @@ void nsgp_gpus_scope_snapshot(struct nsgp_session *s)
  */
 struct nsgp_gpu *nsgp_gpu_get(struct nsgp_session *s, u32 id)
 {
-	struct nsgp_gpu *gpu, *found = ERR_PTR(-ENODEV);
-
-	mutex_lock(&nsgp_lock);
-	list_for_each_entry(gpu, &nsgp_gpus, node) {
-		if (gpu->id == id && gpu->listed &&
-		    nsgp_session_sees_gpu(s, gpu)) {
-			kref_get(&gpu->ref);
-			found = gpu;
-			break;
-		}
-	}
-	mutex_unlock(&nsgp_lock);
-	return found;
+	return nsgp_gpu_find_get(s, nsgp_gpu_has_id, id, -ENODEV);
 }
 
 /**
@@ -857,19 +876,7 @@ struct nsgp_gpu *nsgp_gpu_get(struct nsgp_session *s, u32 id)
  */
 struct nsgp_gpu *nsgp_gpu_get_by_pmu_type(struct nsgp_session *s, u32 type)
 {
-	struct nsgp_gpu *gpu, *found = ERR_PTR(-ENOENT);
-
-	mutex_lock(&nsgp_lock);
-	list_for_each_entry(gpu, &nsgp_gpus, node) {
-		if (gpu->listed && gpu->pmu_ok && gpu->pmu_type == type &&
-		    nsgp_session_sees_gpu(s, gpu)) {
-			kref_get(&gpu->ref);
-			found = gpu;
-			break;
-		}
-	}
-	mutex_unlock(&nsgp_lock);
-	return found;
+	return nsgp_gpu_find_get(s, nsgp_gpu_has_pmu_type, type, -ENOENT);
 }
 
 /**

@@ -344,7 +344,7 @@ static void nsgp_ioctl_targets(const struct nsgp_group *g, unsigned int i,
 {
 	if (group && !g->leader_gone) {
 		*first = 0;
-		*last = g->nr;
+		*last = max(g->nr, 1U);	/* the leader's state exists */
 	} else {
 		*first = i;
 		*last = i + 1;
@@ -352,13 +352,14 @@ static void nsgp_ioctl_targets(const struct nsgp_group *g, unsigned int i,
 }
 
 /*
- * PERF_EVENT_IOC_ENABLE (@enable) or _DISABLE of event @i or, with
+ * PERF_EVENT_IOC_ENABLE, _DISABLE or _RESET (@op) of event @i or, with
  * PERF_IOC_FLAG_GROUP (@group), of its whole group, as perf_ioctl() does.
  * Enabling or disabling the leader starts or stops every sibling's
- * counting, since siblings count only while their leader does.
+ * counting, since siblings count only while their leader does.  A reset
+ * restarts the counts at 0; the times go on.
  */
-static int nsgp_group_set_state(struct nsgp_group *g, unsigned int i,
-				bool enable, bool group)
+static int nsgp_group_apply(struct nsgp_group *g, unsigned int i, bool group,
+			    unsigned int op)
 {
 	unsigned int first, last, j;
 	int ret;
@@ -368,30 +369,16 @@ static int nsgp_group_set_state(struct nsgp_group *g, unsigned int i,
 		return ret;
 	nsgp_ioctl_targets(g, i, group, &first, &last);
 	for (j = first; j < last; j++) {
-		if (!j)
-			g->enabled = enable;
-		else
-			g->ev[j].enabled = enable;
+		if (op == PERF_EVENT_IOC_RESET) {
+			if (j < g->nr)
+				g->ev[j].count = 0;
+		} else if (!j) {
+			/* the group's state, even before it has an event */
+			g->enabled = op == PERF_EVENT_IOC_ENABLE;
+		} else {
+			g->ev[j].enabled = op == PERF_EVENT_IOC_ENABLE;
+		}
 	}
-	nsgp_group_change_end(g);
-	return 0;
-}
-
-/*
- * Like PERF_EVENT_IOC_RESET: the count of event @i, or with @group of its
- * whole group, restarts at 0; the times do not.
- */
-static int nsgp_group_reset(struct nsgp_group *g, unsigned int i, bool group)
-{
-	unsigned int first, last, j;
-	int ret;
-
-	ret = nsgp_group_change_begin(g);
-	if (ret)
-		return ret;
-	nsgp_ioctl_targets(g, i, group, &first, &last);
-	for (j = first; j < last && j < g->nr; j++)
-		g->ev[j].count = 0;
 	nsgp_group_change_end(g);
 	return 0;
 }
@@ -720,8 +707,9 @@ static long nsgp_event_ioctl_set_output(unsigned long arg)
  * argument bits but PERF_IOC_FLAG_GROUP; the module's own numbers refuse
  * them (@strict).
  */
-static long nsgp_event_ioctl_state(struct nsgp_event_file *ef, int op,
-				   unsigned long arg, bool strict)
+static long nsgp_event_ioctl_state(struct nsgp_event_file *ef,
+				   unsigned int op, unsigned long arg,
+				   bool strict)
 {
 	struct nsgp_group *g = ef->g;
 	long ret;
@@ -729,12 +717,7 @@ static long nsgp_event_ioctl_state(struct nsgp_event_file *ef, int op,
 	if (strict && (arg & ~(unsigned long)PERF_IOC_FLAG_GROUP))
 		return -EINVAL;
 	mutex_lock(&g->lock);
-	if (op == PERF_EVENT_IOC_RESET)
-		ret = nsgp_group_reset(g, ef->idx, arg & PERF_IOC_FLAG_GROUP);
-	else
-		ret = nsgp_group_set_state(g, ef->idx,
-					   op == PERF_EVENT_IOC_ENABLE,
-					   arg & PERF_IOC_FLAG_GROUP);
+	ret = nsgp_group_apply(g, ef->idx, arg & PERF_IOC_FLAG_GROUP, op);
 	mutex_unlock(&g->lock);
 	return ret;
 }

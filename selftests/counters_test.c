@@ -267,6 +267,36 @@ TEST_F(dev, enable_disable_reset_add)
 	ASSERT_EQ(0, mock_live_events(GPU0_PCI));
 }
 
+/*
+ * A group opened with no event has a state all the same: the leader's,
+ * which ENABLE and DISABLE set with or without PERF_IOC_FLAG_GROUP, and
+ * which the first event added takes.
+ */
+TEST_F(dev, empty_group_keeps_its_state)
+{
+	struct nsgpuperf_group_add add = { .size = sizeof(add), .config = CFG_RCS0_WAIT };
+	uint64_t buf[8];
+	int gfd;
+
+	gfd = nsgp_open_group(self->fd, self->gpu0, NULL, 0, 0, NSGPUPERF_GROUP_DISABLED,
+			      NULL);
+	ASSERT_GE(gfd, 0);
+	ASSERT_EQ(0, ioctl(gfd, NSGPUPERF_GROUP_IOC_ENABLE, PERF_IOC_FLAG_GROUP));
+	ASSERT_EQ(0, ioctl(gfd, NSGPUPERF_GROUP_IOC_ADD, &add));
+	ASSERT_EQ(0, mock_ctl(GPU0_PCI, "add %llu 42", (unsigned long long)CFG_RCS0_WAIT));
+	ASSERT_EQ(3 * 8, read(gfd, buf, sizeof(buf)));
+	ASSERT_EQ(1, buf[0]);
+	ASSERT_LT(0, buf[1]);		/* enabled since the ioctl */
+	ASSERT_EQ(42, buf[2]);
+
+	ASSERT_EQ(0, ioctl(gfd, NSGPUPERF_GROUP_IOC_DISABLE, PERF_IOC_FLAG_GROUP));
+	ASSERT_EQ(0, mock_ctl(GPU0_PCI, "add %llu 7", (unsigned long long)CFG_RCS0_WAIT));
+	ASSERT_EQ(3 * 8, read(gfd, buf, sizeof(buf)));
+	ASSERT_EQ(42, buf[2]);
+	close(gfd);
+	ASSERT_EQ(0, mock_live_events(GPU0_PCI));
+}
+
 TEST_F(dev, frequency_is_delta_count_over_time)
 {
 	uint64_t cfg[] = { I915_PMU_ACTUAL_FREQUENCY, I915_PMU_REQUESTED_FREQUENCY };

@@ -430,9 +430,13 @@ TEST_F_TIMEOUT(shim, non_gpu_events_unchanged, 240)
 		 (unsigned long long)CFG_RCS0_BUSY, self->cpu);
 	snprintf(cases[n++], 128, "-t %d -c %llu -p 0 -C -1 -k", self->type_other,
 		 (unsigned long long)CFG_RCS0_BUSY);
-	/* raw and tracepoint types */
+	/*
+	 * raw and tracepoint types; no real tracepoint: enabling one (id 1 is
+	 * ftrace's function event) live-patches kernel text, which QEMU's
+	 * multi-threaded TCG does not survive reliably
+	 */
 	snprintf(cases[n++], 128, "-t 4 -c 0x3c -p 0 -C -1 -k");
-	snprintf(cases[n++], 128, "-t 2 -c 1 -p 0 -C -1");
+	snprintf(cases[n++], 128, "-t 2 -c 0x7fffffff -p 0 -C -1");
 	if (kprobe > 0)
 		snprintf(cases[n++], 128, "-t %d -C %d", kprobe, self->cpu);
 	/* a NULL and an unmapped attr: EFAULT, not a crash in the shim */
