@@ -363,6 +363,28 @@ TEST_F(shim, gpu_event_reads_driven_value)
 					 GPU0_PCI, CFG_BCS0_BUSY, self->cpu, 55555));
 }
 
+/*
+ * The system-container install path: the library listed in
+ * /etc/ld.so.preload, no LD_PRELOAD, and every dynamic program of the
+ * "container" gets GPU events.  Without the file, the same run is denied.
+ */
+TEST_F(shim, ld_so_preload_serves_every_process)
+{
+	static const char preload[] = "/etc/ld.so.preload";
+	int fd, ok;
+
+	ASSERT_NE(0, access(preload, F_OK)) TH_LOG("%s exists before the test", preload);
+	fd = open(preload, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	ASSERT_LE(0, fd);
+	ok = write(fd, SHIM "\n", sizeof(SHIM)) == (ssize_t)sizeof(SHIM);
+	close(fd);
+	if (ok)
+		ok = open_drive_read(_metadata, &ct_plain, self->type0, GPU0_PCI,
+				     CFG_RCS0_BUSY, self->cpu, 4242) == 4242;
+	unlink(preload);
+	ASSERT_TRUE(ok);
+}
+
 /* A group: the leader through the shim, a sibling with group_fd = it. */
 TEST_F(shim, group_sibling_joins_leader)
 {
