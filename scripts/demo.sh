@@ -18,7 +18,8 @@ out=$BUILD/demo/$kver
 
 tests=$out/art/tests
 mkdir -p "$tests"
-make -s -C "$here/userspace" O="$tests" LDFLAGS=-static
+make -s -C "$here/userspace" O="$tests" LDFLAGS=-static "$tests/nsgpuperf-sample"
+make -s -C "$here/userspace" O="$tests" "$tests/libnsgpuperf-preload.so"
 make -s -C "$here/selftests" O="$BUILD/demo/tools" \
 	HARNESS_DIR="$(cat "$BUILD/demo/srcdir")" "$BUILD/demo/tools/userns-exec"
 cp "$BUILD/demo/tools/userns-exec" "$here/selftests/vm/demo.sh" "$tests/"

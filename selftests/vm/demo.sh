@@ -4,16 +4,19 @@
 # GPU under load, and a container whose root is host uid 100000 reading the
 # GPU counters through nsgpuperf.
 set -e
-ctl=/sys/kernel/debug/mock_i915/0000:00:02.0/control
-# i915 config encoding: engine (class << 12 | instance << 4 | sample),
-# others 0x100000 + n (actual/requested frequency, interrupts, rc6)
-echo "rate 0x100000 1150" >$ctl		# actual frequency, MHz
-echo "rate 0x100001 1300" >$ctl		# requested frequency, MHz
-echo "rate 0x100002 850" >$ctl		# interrupts per second
-echo "rate 0x100003 300000000" >$ctl	# RC6 residency: 30 %
-echo "rate 0x0 450000000" >$ctl		# rcs0 busy: 45 %
-echo "rate 0x1000 120000000" >$ctl	# bcs0 busy: 12 %
-echo "rate 0x2000 700000000" >$ctl	# vcs0 busy: 70 %
+# Both GPUs under the same load (intel_gpu_top picks the "discrete" one).
+for gpu in 0000:00:02.0 0000:00:05.0; do
+	ctl=/sys/kernel/debug/mock_i915/$gpu/control
+	# i915 config encoding: engine (class << 12 | instance << 4 | sample),
+	# others 0x100000 + n (actual/requested frequency, interrupts, rc6)
+	echo "rate 0x100000 1150" >$ctl		# actual frequency, MHz
+	echo "rate 0x100001 1300" >$ctl		# requested frequency, MHz
+	echo "rate 0x100002 850" >$ctl		# interrupts per second
+	echo "rate 0x100003 300000000" >$ctl	# RC6 residency: 30 %
+	echo "rate 0x0 450000000" >$ctl		# rcs0 busy: 45 %
+	echo "rate 0x1000 120000000" >$ctl	# bcs0 busy: 12 %
+	echo "rate 0x2000 700000000" >$ctl	# vcs0 busy: 70 %
+done
 
 echo "### host: nsgpuperf loaded, two mock i915 GPUs bound"
 grep -E '^(nsgpuperf|mock_i915|drm) ' /proc/modules | cut -d' ' -f1
@@ -28,6 +31,17 @@ echo "### its own cgroup /ct101 as the root of its cgroup namespace):"
 mkdir -p /sys/fs/cgroup/ct101
 NSGPUPERF_DEV=/tmp/ct-nsgpuperf sh -c 'echo $$ >/sys/fs/cgroup/ct101/cgroup.procs &&
 	exec ./userns-exec --cgroupns "0 100000 65536" ./nsgpuperf-sample -n 5 -s 1000'
+ct() {
+	sh -c 'echo $$ >/sys/fs/cgroup/ct101/cgroup.procs &&
+		exec ./userns-exec --cgroupns "0 100000 65536" "$@"' ct "$@"
+}
+echo "### the same container root runs Debian's unmodified intel_gpu_top; perf"
+echo "### itself refuses it:"
+ct timeout -s INT 2 /usr/bin/intel_gpu_top -l -s 1000 2>&1 | head -n 3 || true
+echo "### with the perf_event_open shim (LD_PRELOAD, or /etc/ld.so.preload in"
+echo "### the container) it reads the GPU through nsgpuperf:"
+NSGPUPERF_DEVICE=/tmp/ct-nsgpuperf LD_PRELOAD=/tests/libnsgpuperf-preload.so \
+	ct timeout -s INT 3.5 /usr/bin/intel_gpu_top -l -s 1000 || true
 echo "### a host user with its own user namespace (unshare -U -r) holds every"
 echo "### capability there, but the node's owner is not mapped in it: refused,"
 echo "### even on a node whose mode lets everyone open it:"
