@@ -81,19 +81,6 @@ static const struct ioc {
 
 static const uint64_t good_cfg[] = { CFG_RCS0_BUSY, I915_PMU_INTERRUPTS };
 
-/* Wait (bounded) for every mock counter to be closed; the last count. */
-static long long settle_live_events(void)
-{
-	long long n = mock_live_events_all();
-	int i;
-
-	for (i = 0; n != 0 && i < SETTLE_MS / 10; i++) {
-		usleep(10000);
-		n = mock_live_events_all();
-	}
-	return n;
-}
-
 static long long settle_refcnt(const char *mod)
 {
 	long long n = module_refcnt(mod);

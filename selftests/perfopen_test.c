@@ -42,7 +42,6 @@
 #define BUF		2048	/* attr, ioctl and read bytes carried per message */
 #define PID_SELF	(-3)	/* row pid: each side puts its own */
 #define BADFD		3999	/* never open on either side */
-#define SETTLE_MS	2000
 #define CYCLES		10000
 
 #define FMT_TE		PERF_FORMAT_TOTAL_TIME_ENABLED
@@ -426,18 +425,6 @@ static const char *ename(long ret)
 	i = (i + 1) % 4;
 	snprintf(b[i], sizeof(b[i]), "errno %ld", -ret);
 	return b[i];
-}
-
-static long long settle_live_events(void)
-{
-	long long n = mock_live_events_all();
-	int i;
-
-	for (i = 0; n != 0 && i < SETTLE_MS / 10; i++) {
-		usleep(10000);
-		n = mock_live_events_all();
-	}
-	return n;
 }
 
 static void attr_init(struct perf_event_attr *a, int type, uint64_t config, uint64_t fmt)

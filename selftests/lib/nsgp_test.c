@@ -80,6 +80,19 @@ long long mock_live_events_all(void)
 	return read_ll("/sys/kernel/debug/mock_i915/live_events");
 }
 
+long long settle_live_events(void)
+{
+	long long n = mock_live_events_all();
+	int i;
+
+	/* counters close when the last fd's release runs, maybe a bit later */
+	for (i = 0; n != 0 && i < 200; i++) {
+		usleep(10000);
+		n = mock_live_events_all();
+	}
+	return n;
+}
+
 int module_load(const char *ko_path, const char *params)
 {
 	int fd = open(ko_path, O_RDONLY | O_CLOEXEC), ret;

@@ -41,6 +41,8 @@ int mock_ctl(const char *pci, const char *fmt, ...)
 long long mock_live_events(const char *pci);
 /* Live events over every mock GPU, bound or not. */
 long long mock_live_events_all(void);
+/* Wait up to 2 s for every mock counter to close; the last count seen. */
+long long settle_live_events(void);
 
 /* Kernel modules from /modules; 0 or -errno. */
 int module_load(const char *ko_path, const char *params);
