@@ -295,31 +295,35 @@ static u64 nsgp_event_time(const struct nsgp_group *g, unsigned int i, u64 now)
 	return g->ev[i].time + (nsgp_event_counting(g, i) ? delta : 0);
 }
 
+/* Account every event's time up to @now; no event's state changes. */
+static void nsgp_group_advance_times(struct nsgp_group *g, u64 now)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr; i++)
+		g->ev[i].time = nsgp_event_time(g, i, now);
+	g->time += g->enabled ? now - g->stamp : 0;
+	g->stamp = now;
+}
+
 /*
- * Start a change of the group's state: bring the counts and times of
+ * Start a change of which events count: bring the counts and times of
  * every event up to now, so that the change applies from now on.  Every
  * event that counts has ->count up to date and its ->raw taken now; end
  * the change with nsgp_group_change_end().
  */
 static int nsgp_group_change_begin(struct nsgp_group *g)
 {
-	u64 now;
 	unsigned int i;
 	int ret;
 
 	ret = nsgp_group_read_raw(g, 0, g->nr);
 	if (ret)
 		return ret;
-	now = ktime_get_ns();
-	for (i = 0; i < g->nr; i++) {
-		struct nsgp_group_event *e = &g->ev[i];
-
-		e->time = nsgp_event_time(g, i, now);
+	for (i = 0; i < g->nr; i++)
 		if (nsgp_event_counting(g, i))
-			e->count += e->raw - e->base;
-	}
-	g->time += g->enabled ? now - g->stamp : 0;
-	g->stamp = now;
+			g->ev[i].count += g->ev[i].raw - g->ev[i].base;
+	nsgp_group_advance_times(g, ktime_get_ns());
 	return 0;
 }
 
@@ -400,15 +404,14 @@ static int nsgp_group_add(struct nsgp_group *g, u64 config, bool enabled,
 		return -E2BIG;
 	if (g->nr && (g->ev[0].cpu != cpu || g->ev[0].clock != clock))
 		return -EINVAL;
-	/* Bring the others up to now: the new event's times start here. */
-	ret = nsgp_group_change_begin(g);
-	if (ret)
-		return ret;
+	/*
+	 * The others' states do not change, so only their times are brought
+	 * up to now (no read): the new event's time starts here.
+	 */
+	nsgp_group_advance_times(g, ktime_get_ns());
 	ctr = nsgp_counter_get(g->gpu, g->generation, config);
-	if (IS_ERR(ctr)) {
-		nsgp_group_change_end(g);
+	if (IS_ERR(ctr))
 		return PTR_ERR(ctr);
-	}
 	e = &g->ev[g->nr];
 	memset(e, 0, sizeof(*e));
 	e->ctr = ctr;
@@ -419,30 +422,28 @@ static int nsgp_group_add(struct nsgp_group *g, u64 config, bool enabled,
 	if (!g->nr)
 		g->enabled = enabled;
 	g->nr++;
+	/* Also the check that the group is alive. */
 	ret = nsgp_group_read_raw(g, g->nr - 1, g->nr);
 	if (ret) {
 		g->nr--;
 		nsgp_counter_put(ctr);
 		e->ctr = NULL;
-		nsgp_group_change_end(g);
 		return ret;
 	}
-	nsgp_group_change_end(g);
+	e->base = e->raw;
 	*id = e->id;
 	return 0;
 }
 
 /*
  * The fd of sibling @i closed: as perf_group_detach() does, it leaves the
- * group (later siblings move down).  A dead group cannot read; then the
- * sibling just goes.
+ * group (later siblings move down).
  */
 static void nsgp_group_remove_sibling(struct nsgp_group *g, unsigned int i)
 {
 	unsigned int j;
 
-	if (!nsgp_group_change_begin(g))
-		nsgp_group_change_end(g);
+	/* No other event's state changes: nothing to read or account. */
 	nsgp_counter_put(g->ev[i].ctr);
 	for (j = i + 1; j < g->nr; j++) {
 		g->ev[j - 1] = g->ev[j];

@@ -554,14 +554,34 @@ bool top_shows(const struct tool_run *r, const char *path, double want)
 	return top_within(path, v, r->nr, want);
 }
 
-/* Expected busy/sema/wait % of the mock's engines, in uabi order. */
-static void engine_values(const struct mock_drive *d, double v[MOCK_I915_NUM_ENGINES][3])
+/*
+ * Expected busy/sema/wait % per engine as the view shows them: each
+ * physical engine in uabi order, or each class, the average of its
+ * engines ("Video": vcs0, vcs1).  Returns how many the view has.
+ */
+static int view_values(const struct mock_drive *d, enum top_engines names,
+		       double want[MOCK_I915_NUM_ENGINES][3])
 {
-	memset(v, 0, sizeof(double) * MOCK_I915_NUM_ENGINES * 3);
+	static const int class_of[MOCK_I915_NUM_ENGINES] = { 0, 1, 2, 2, 3 };
+	double v[MOCK_I915_NUM_ENGINES][3] = {};
+	int count[MOCK_I915_NUM_ENGINES] = {}, nr = 0, e, s, i;
+
 	v[0][0] = d->rcs0_busy;		/* busy, sema, wait */
 	v[1][2] = d->bcs0_wait;
 	v[3][0] = d->vcs1_busy;
 	v[4][1] = d->vecs0_sema;
+	memset(want, 0, sizeof(double) * MOCK_I915_NUM_ENGINES * 3);
+	for (e = 0; e < MOCK_I915_NUM_ENGINES; e++) {
+		i = names == TOP_CLASSES ? class_of[e] : e;
+		for (s = 0; s < 3; s++)
+			want[i][s] += v[e][s];
+		count[i]++;
+		nr = i + 1;
+	}
+	for (i = 0; i < nr; i++)
+		for (s = 0; s < 3; s++)
+			want[i][s] /= count[i];
+	return nr;
 }
 
 static const char * const smp_names[] = { "busy", "sema", "wait" };
@@ -576,9 +596,8 @@ int top_check_json(const struct tool_run *r, const struct mock_drive *d,
 	static const char * const classes[] = {
 		"Render/3D", "Blitter", "Video", "VideoEnhance",
 	};
-	static const int class_of[MOCK_I915_NUM_ENGINES] = { 0, 1, 2, 2, 3 };
-	double v[MOCK_I915_NUM_ENGINES][3], want[MOCK_I915_NUM_ENGINES][3] = {};
-	int count[MOCK_I915_NUM_ENGINES] = {}, nr = 0, fails = 0, e, s, i;
+	double want[MOCK_I915_NUM_ENGINES][3];
+	int nr, fails = 0, e, s, i;
 	const char *const *engines = names == TOP_CLASSES ? classes : physical;
 	const struct top_sample *last;
 	const char *unit;
@@ -589,14 +608,7 @@ int top_check_json(const struct tool_run *r, const struct mock_drive *d,
 		return 1;
 	}
 	last = &r->s[r->nr - 1];
-	engine_values(d, v);
-	for (e = 0; e < MOCK_I915_NUM_ENGINES; e++) {
-		i = names == TOP_CLASSES ? class_of[e] : e;
-		for (s = 0; s < 3; s++)
-			want[i][s] += v[e][s];
-		count[i]++;
-		nr = i + 1;
-	}
+	nr = view_values(d, names, want);
 	fails += !top_shows(r, "frequency|actual", d->act_mhz);
 	fails += !top_shows(r, "frequency|requested", d->req_mhz);
 	fails += !top_shows(r, "interrupts|count", d->irq_per_s);
@@ -604,7 +616,7 @@ int top_check_json(const struct tool_run *r, const struct mock_drive *d,
 	for (e = 0; e < nr; e++) {
 		for (s = 0; s < 3; s++) {
 			snprintf(path, sizeof(path), "engines|%s|%s", engines[e], smp_names[s]);
-			fails += !top_shows(r, path, want[e][s] / count[e]);
+			fails += !top_shows(r, path, want[e][s]);
 		}
 	}
 	/* these engines and no other */
@@ -633,7 +645,6 @@ int top_check_text(const struct top_text *t, const struct mock_drive *d,
 		"RCS/0", "BCS/0", "VCS/0", "VCS/1", "VECS/0",
 	};
 	static const char * const classes[] = { "RCS", "BCS", "VCS", "VECS" };
-	static const int class_of[MOCK_I915_NUM_ENGINES] = { 0, 1, 2, 2, 3 };
 	/* -l's order is busy, sema, wait too */
 	static const char * const sub[] = { "%", "se", "wa" };
 	const char *const *engines = names == TOP_CLASSES ? classes : physical;
@@ -644,20 +655,12 @@ int top_check_text(const struct top_text *t, const struct mock_drive *d,
 		{ "Freq req", d->req_mhz }, { "Freq act", d->act_mhz },
 		{ "IRQ /s", d->irq_per_s }, { "RC6 %", d->rc6_pct },
 	};
-	double v[MOCK_I915_NUM_ENGINES][3], want[MOCK_I915_NUM_ENGINES][3] = {};
+	double want[MOCK_I915_NUM_ENGINES][3];
 	double vals[TOP_TEXT_ROWS];
-	int count[MOCK_I915_NUM_ENGINES] = {};
-	int fails = 0, e, s, i, c, row, nr = 0, ndev = sizeof(dev) / sizeof(dev[0]);
+	int fails = 0, e, s, i, c, row, nr, ndev = sizeof(dev) / sizeof(dev[0]);
 	char name[64];
 
-	engine_values(d, v);
-	for (e = 0; e < MOCK_I915_NUM_ENGINES; e++) {
-		i = names == TOP_CLASSES ? class_of[e] : e;
-		for (s = 0; s < 3; s++)
-			want[i][s] += v[e][s];
-		count[i]++;
-		nr = i + 1;
-	}
+	nr = view_values(d, names, want);
 	for (i = 0; i < ndev + nr * 3; i++) {
 		double w;
 
@@ -668,7 +671,7 @@ int top_check_text(const struct top_text *t, const struct mock_drive *d,
 			e = (i - ndev) / 3;
 			s = (i - ndev) % 3;
 			snprintf(name, sizeof(name), "%s %s", engines[e], sub[s]);
-			w = want[e][s] / count[e];
+			w = want[e][s];
 		}
 		c = top_text_col(t, name);
 		if (c < 0) {

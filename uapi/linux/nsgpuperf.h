@@ -435,7 +435,7 @@ struct nsgpuperf_cgroup_usage {
  * policy does not give device-wide counters to this namespace; EMFILE the
  * container holds the most groups allowed; EBADF @group_fd is not an open
  * fd, or not an event fd of nsgpuperf or perf (as perf); EINVAL @group_fd
- * is a perf event (a GPU event cannot join a group of another PMU), a
+ * is one of perf's own events (nsgpuperf cannot join groups perf keeps), a
  * sibling, or a leader on another GPU, CPU or clock, or @attr asks a
  * sibling to be pinned or exclusive; ENODEV the leader's GPU unbound;
  * E2BIG the group has NSGPUPERF_MAX_GROUP_EVENTS events.  perf's check of
