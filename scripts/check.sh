@@ -77,6 +77,22 @@ else
 	fail "userspace build or preload library symbol versions"
 fi
 
+# The reader's host tests (userspace/tests, kselftest harness): each TAP
+# result line counts, as the VM suites' do.
+if make -s -C "$here/userspace" O="$BUILD/userspace" HARNESS_DIR="$srcdir" test \
+	>"$BUILD/userspace-test.log" 2>&1; then
+	while read -r line; do
+		case $line in
+		"ok "*" # SKIP"*) skipped=$((skipped + 1)); echo "# host: $line" ;;
+		"ok "*) pass "host: ${line#ok }" ;;
+		"not ok "*) fail "host: ${line#not ok }" ;;
+		esac
+	done < <(grep -aE '^(not )?ok ' "$BUILD/userspace-test.log")
+else
+	cat "$BUILD/userspace-test.log"
+	fail "userspace host tests build"
+fi
+
 # Host-side checks: the uapi header stands alone and is installable.
 if make -s -C "$here" uapi-check HEADERS_INSTALL="$srcdir/scripts/headers_install.sh" \
 	>"$BUILD/uapi.log" 2>&1; then

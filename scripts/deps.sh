@@ -62,11 +62,13 @@ install_pkgs() {
 }
 
 # intel-gpu-tools: the real intel_gpu_top, run against the mock in the VM;
-# musl-tools: the preload library for musl (Alpine) containers.
+# musl-tools: the preload library for musl (Alpine) containers;
+# libpci, ncurses, libmicrohttpd: the reader; jq, tmux: its tests.
 install_pkgs build-essential qemu-system-x86 busybox-static cpio kmod \
 	xz-utils zstd libdrm-dev pkg-config sparse dkms debootstrap \
 	libelf-dev bc bison flex python3 perl unifdef g++ gcc-multilib dwarves \
-	intel-gpu-tools musl-tools
+	intel-gpu-tools musl-tools libpci-dev libncurses-dev libmicrohttpd-dev \
+	jq tmux pciutils
 
 # Newest package whose name matches an extended regex, by version sort.
 newest_pkg() {
