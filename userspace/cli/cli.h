@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "nsgpuperf.h"
 
@@ -41,6 +42,7 @@ struct cli_sampler {
 	struct ngp_raw prev, cur;
 	struct ngp_sample sample;
 	unsigned int index;	/* samples taken */
+	struct timespec due;	/* when the next sample is due (MONOTONIC) */
 };
 
 int cli_sampler_open(struct cli_sampler *cs, const struct cli_opts *o,
