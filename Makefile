@@ -9,6 +9,8 @@
 #   make install    install the module for KVER (default: running kernel)
 #   make style      checkpatch --strict on the kernel sources
 #   make bench      read-cost and memory benchmark on every kernel (figures)
+#   make static     build/userspace/static/nsgpuperf: the reader as one
+#                   static binary for any x86-64 container (Alpine too)
 #
 # Downloads (kernels, kselftest harness, checkpatch) live in
 # $NSGPUPERF_CACHE (default ~/.cache/nsgpuperf), never in the checkout.
@@ -30,6 +32,10 @@ module:
 
 userspace:
 	$(MAKE) -C userspace
+
+static:
+	$(MAKE) -C userspace O=$(CURDIR)/build/userspace static \
+		STATIC_PREFIX="$$(scripts/static-deps.sh)"
 
 check:
 	scripts/check.sh
@@ -62,7 +68,11 @@ dkms-install: dkms-add
 # The uapi header must install with the kernel's own script and compile
 # alone as strict C89 and as C++.
 HEADERS_INSTALL ?= $(NSGPUPERF_CACHE)/src/current/scripts/headers_install.sh
-uapi-check:
+uapi-static:
+	$(MAKE) -C userspace O=$(CURDIR)/build/userspace static \
+		STATIC_PREFIX="$$(scripts/static-deps.sh)"
+
+check:
 	@set -e; t=$$(mktemp -d); trap 'rm -rf $$t' EXIT; \
 	mkdir -p $$t/linux $$t/scripts; \
 	ln -s "$$(command -v unifdef)" $$t/scripts/unifdef; \
@@ -85,4 +95,4 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf build
 
-.PHONY: all module userspace check demo bench install dkms-add dkms-install uapi-check style clean
+.PHONY: all module userspace static check demo bench install dkms-add dkms-install uapi-check style clean

@@ -49,10 +49,14 @@ int cli_sampler_open(struct cli_sampler *cs, const struct cli_opts *o,
 		     struct ngp_error *e);
 /*
  * The next sample in cs->sample: the first at once (over the time since
- * open, as intel_gpu_top's first), then one per period_ms.
+ * open, as intel_gpu_top's first), then one per period_ms.  Periods are on
+ * an absolute schedule (open + index * period): a caller that waited for
+ * input until the sample was due does not wait again.
  */
 int cli_sampler_next(struct cli_sampler *cs, const struct cli_opts *o,
 		     struct ngp_error *e);
+/* Milliseconds until the next sample is due, 0 if it is. */
+long cli_sampler_due_ms(const struct cli_sampler *cs, const struct cli_opts *o);
 void cli_sampler_close(struct cli_sampler *cs);
 
 /* Print "prog: <message>" to stderr; returns the exit code to use. */
