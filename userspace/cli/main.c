@@ -51,38 +51,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-enum out_mode { OUT_TEXT, OUT_CSV };
-
-/* One line per sample while the live view is not built in. */
-static void text_line(FILE *f, const struct ngp_gpu *g, const struct ngp_sample *s,
-		      bool physical)
-{
-	const struct ngp_usage *u = &s->usage;
-	int i, c;
-
-	fprintf(f, "%s req %.0f MHz act %.0f MHz irq %.0f/s rc6 %.1f%%", g->pci_addr,
-		s->freq_req, s->freq_act, s->irq, s->rc6);
-	if (physical) {
-		for (i = 0; i < s->nr_engines; i++)
-			fprintf(f, " %s %.1f%%", s->engines[i].engine->pmu_name,
-				s->engines[i].pct[NGP_BUSY]);
-	} else {
-		for (c = 0; c < NGP_NR_CLASSES; c++)
-			if (s->classes[c].nr_engines)
-				fprintf(f, " %s %.1f%%", ngp_class_short(c),
-					s->classes[c].pct[NGP_BUSY]);
-	}
-	fprintf(f, " | %s:", u->scope_label);
-	if (!u->available) {
-		fprintf(f, " n/a (%s)\n", u->why);
-		return;
-	}
-	for (i = 0; i < u->nr_classes; i++)
-		fprintf(f, " %s %.1f%%", u->classes[i].class < NGP_NR_CLASSES ?
-			ngp_class_short(u->classes[i].class) : u->classes[i].fdinfo_name,
-			u->classes[i].pct);
-	fprintf(f, " (%u clients)\n", u->nr_clients);
-}
+enum out_mode { OUT_TOP, OUT_CSV };
 
 static int parse_ulong(const char *opt, const char *arg, unsigned long min,
 		       unsigned long max, unsigned long *out)
@@ -113,7 +82,7 @@ static int top_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_opts o = { .period_ms = NGP_DEFAULT_PERIOD_MS, .count = -1 };
-	enum out_mode mode = OUT_TEXT;
+	enum out_mode mode = OUT_TOP;
 	static struct cli_sampler cs;
 	struct ngp_error e = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -161,6 +130,11 @@ static int top_main(int argc, char **argv)
 
 	if (cli_sampler_open(&cs, &o, &e))
 		return cli_fail(prog, &e);
+	if (mode == OUT_TOP) {
+		ret = top_view(&cs, &o);
+		cli_sampler_close(&cs);
+		return ret;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ret = NGP_EXIT_OK;
@@ -173,13 +147,9 @@ static int top_main(int argc, char **argv)
 			ret = cli_fail(prog, &e);
 			break;
 		}
-		if (mode == OUT_CSV) {
-			if (cs.index == 1)
-				csv_header(stdout, &o, &cs.sample);
-			csv_row(stdout, &o, &cs.sample);
-		} else {
-			text_line(stdout, cs.gpu, &cs.sample, o.physical);
-		}
+		if (cs.index == 1)
+			csv_header(stdout, &o, &cs.sample);
+		csv_row(stdout, &o, &cs.sample);
 		fflush(stdout);
 	}
 	cli_sampler_close(&cs);

@@ -60,6 +60,16 @@ err_session:
 	return ret;
 }
 
+static int ngp_fail_eintr(struct ngp_error *e)
+{
+	if (e) {
+		e->err = -EINTR;
+		e->exit = NGP_EXIT_FAILURE;
+		snprintf(e->msg, sizeof(e->msg), "interrupted");
+	}
+	return -EINTR;
+}
+
 static void add_ms(struct timespec *t, unsigned int ms)
 {
 	t->tv_sec += ms / 1000;
@@ -82,8 +92,8 @@ int cli_sampler_next(struct cli_sampler *cs, const struct cli_opts *o,
 		if (now.tv_sec > cs->due.tv_sec + 1)
 			cs->due = now;
 		ret = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &cs->due, NULL);
-		if (ret == EINTR)
-			return -EINTR;	/* the caller checks its stop flag, calls again */
+		if (ret == EINTR)	/* the caller checks its stop flag, calls again */
+			return ngp_fail_eintr(e);
 	}
 	ret = ngp_reader_read(&cs->reader, &cs->cur, e);
 	if (ret)
@@ -97,6 +107,19 @@ int cli_sampler_next(struct cli_sampler *cs, const struct cli_opts *o,
 		clock_gettime(CLOCK_MONOTONIC, &cs->due);
 	add_ms(&cs->due, o->period_ms);
 	return 0;
+}
+
+long cli_sampler_due_ms(const struct cli_sampler *cs, const struct cli_opts *o)
+{
+	struct timespec now;
+	long long ns;
+
+	(void)o;
+	if (!cs->index)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (cs->due.tv_sec - now.tv_sec) * 1000000000LL + cs->due.tv_nsec - now.tv_nsec;
+	return ns > 0 ? (long)((ns + 999999) / 1000000) : 0;
 }
 
 void cli_sampler_close(struct cli_sampler *cs)
