@@ -659,7 +659,13 @@ int exporter_main(int argc, char **argv)
 	if (om_parse_listen(listen_spec, &l, &e))
 		return fail(&e);
 
-	/* the HTTP threads inherit this mask: the signals come to sigtimedwait */
+	/*
+	 * The HTTP threads inherit this mask: the signals come to
+	 * sigtimedwait.  An ignored signal would be discarded even while
+	 * blocked: whoever started us, SIGINT and SIGTERM stop us.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
