@@ -1076,6 +1076,56 @@ TEST_F(reader, gpu_not_in_scope)
 	expect_fail(_metadata, &w, args, 6, none_says, NULL);
 }
 
+/* The module not loaded: the default node is gone, a container's is stale. */
+TEST_F(reader, module_not_loaded)
+{
+	static const char * const args[] = { "list", NULL };
+	static const char * const host_says[] = { NSGP_DEV ": no such device node",
+						  "module is not loaded", "modprobe nsgpuperf",
+						  NULL };
+	static const char * const ct_says[] = { CT_NODE ": the node has no driver behind it",
+						"modprobe nsgpuperf", NULL };
+	int i;
+
+	unlink(CT_NODE);
+	ASSERT_EQ(0, nsgp_mknod(CT_NODE, CT_UID, CT_UID, 0600));
+	/* counters close a moment after their last reader */
+	for (i = 0; i < 50 && module_unload("nsgpuperf") == -EWOULDBLOCK; i++)
+		usleep(100000);
+	ASSERT_FALSE(module_loaded("nsgpuperf"));
+	expect_fail(_metadata, &host, args, 3, host_says, NULL);
+	expect_fail(_metadata, &ct, args, 3, ct_says, NULL);
+	ASSERT_EQ(0, module_load(NSGP_KO, NULL));
+}
+
+/* Not an nsgpuperf node, or a module too old for NSGPUPERF_IOC_VERSION. */
+TEST_F(reader, not_the_abi)
+{
+	static const char * const args[] = { "list", "-J", NULL };
+	static const char * const says[] = { "/dev/null: NSGPUPERF_IOC_VERSION failed",
+					     "needs ABI 2 or newer", NULL };
+	struct who w = host;
+
+	w.device = "/dev/null";
+	expect_fail(_metadata, &w, args, 5, says, NULL);
+}
+
+/* Without -c on a pipe: the live view prints one line per sample. */
+TEST_F(reader, text_lines_when_not_a_terminal)
+{
+	static const char * const args[] = { "-n", "2", "-s", "200", "-d", GPU1_PCI, NULL };
+	struct tool_run r;
+	const char *p;
+	int lines = 0;
+
+	ASSERT_EQ(0, reader_run(&r, &ct, args));
+	EXPECT_TRUE(tool_exited(&r, 0)) log_run(_metadata, "top", &ct, &r);
+	for (p = r.out; (p = strstr(p, GPU1_PCI)); p++)
+		lines++;
+	EXPECT_EQ(2, lines) log_run(_metadata, "top", &ct, &r);
+	tool_free(&r);
+}
+
 /* --help and bad options: exit 2 */
 TEST_F(reader, usage_errors)
 {
