@@ -68,11 +68,7 @@ dkms-install: dkms-add
 # The uapi header must install with the kernel's own script and compile
 # alone as strict C89 and as C++.
 HEADERS_INSTALL ?= $(NSGPUPERF_CACHE)/src/current/scripts/headers_install.sh
-uapi-static:
-	$(MAKE) -C userspace O=$(CURDIR)/build/userspace static \
-		STATIC_PREFIX="$$(scripts/static-deps.sh)"
-
-check:
+uapi-check:
 	@set -e; t=$$(mktemp -d); trap 'rm -rf $$t' EXIT; \
 	mkdir -p $$t/linux $$t/scripts; \
 	ln -s "$$(command -v unifdef)" $$t/scripts/unifdef; \

@@ -63,12 +63,14 @@ install_pkgs() {
 
 # intel-gpu-tools: the real intel_gpu_top, run against the mock in the VM;
 # musl-tools: the preload library for musl (Alpine) containers;
-# libpci, ncurses, libmicrohttpd: the reader; jq, tmux: its tests.
+# libpci, ncurses, libmicrohttpd: the reader; jq, tmux: its tests;
+# python3-prometheus-client: a strict OpenMetrics parser for the
+# exporter's tests (promtool checks only the Prometheus text format).
 install_pkgs build-essential qemu-system-x86 busybox-static cpio kmod \
 	xz-utils zstd libdrm-dev pkg-config sparse dkms debootstrap \
 	libelf-dev bc bison flex python3 perl unifdef g++ gcc-multilib dwarves \
 	intel-gpu-tools musl-tools libpci-dev libncurses-dev libmicrohttpd-dev \
-	jq tmux pciutils
+	jq tmux pciutils python3-prometheus-client
 
 # Newest package whose name matches an extended regex, by version sort.
 newest_pkg() {
@@ -158,6 +160,37 @@ mv "$matrix" "$BUILD/matrix"
 # run: the suite runs it on each).
 install_pkgs linux-perf
 "$here/scripts/sid.sh" tools >/dev/null
+
+# promtool (`promtool check metrics` validates the exporter's output) from
+# Debian's prometheus package, unpacked into the cache: never `apt-get
+# install` it, its postinst starts a Prometheus server.  promtool is a Go
+# binary that needs only libc.  $CACHE/tools/prometheus/current links to
+# the version in use; the tests find promtool there (PROMTOOL overrides).
+promver=$(apt-cache policy prometheus | awk '/Candidate:/ { print $2 }')
+if [ -z "$promver" ] || [ "$promver" = "(none)" ]; then
+	echo "deps: no prometheus package in the apt lists (needed for promtool)" >&2
+	exit 1
+fi
+promdir=$CACHE/tools/prometheus/$promver
+if [ ! -f "$promdir/.done" ]; then
+	log "fetching promtool from prometheus $promver"
+	rm -rf "$promdir" && mkdir -p "$promdir/x"
+	(cd "$CACHE/dl" && rm -f prometheus_*.deb &&
+		apt-get download -qq -o APT::Sandbox::User=root "prometheus=$promver" >&2)
+	dpkg-deb --fsys-tarfile "$CACHE/dl"/prometheus_*.deb |
+		tar -x -C "$promdir/x" ./usr/bin/promtool
+	mv "$promdir/x/usr/bin/promtool" "$promdir/promtool"
+	rm -rf "$promdir/x" "$CACHE/dl"/prometheus_*.deb
+	missing=$(ldd "$promdir/promtool" 2>&1 | grep 'not found' || true)
+	if [ -n "$missing" ]; then
+		echo "deps: promtool needs libraries this machine lacks:" >&2
+		echo "$missing" >&2
+		exit 1
+	fi
+	"$promdir/promtool" --version >/dev/null
+	touch "$promdir/.done"
+fi
+ln -sfn "$promdir" "$CACHE/tools/prometheus/current"
 
 # kselftest harness and checkpatch come from the newest linux-source-6.12.
 src=$(newest_pkg 'linux-source-6\.12')

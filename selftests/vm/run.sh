@@ -121,6 +121,14 @@ for f in "$igt" $(ldd "$igt" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
 	cp -L "$f" "$root$f"
 done
 
+# tmux, for the live view under a real terminal (top_test), with its
+# libraries and the terminfo entry of its default TERM ("screen").
+for f in /usr/bin/tmux $(ldd /usr/bin/tmux | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
+done
+mkdir -p "$root/lib/terminfo/s" && cp /lib/terminfo/s/screen "$root/lib/terminfo/s/"
+
 # Dynamic test helpers (tests/perf-probe*, the LD_PRELOAD libraries, the
 # nsgpuperf reader): their loader and libraries at their host paths too
 # (musl's loader is its libc); the reader names GPUs from pci.ids.

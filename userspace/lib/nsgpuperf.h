@@ -214,6 +214,7 @@ struct ngp_sample {
 	double rc6;			/* % */
 	bool has_freq_req, has_freq_act, has_irq, has_rc6;
 	uint64_t rc6_total_ns, irq_total;	/* since the group opened */
+	uint64_t enabled_ns;		/* cur->time_enabled: the totals' clock */
 	int nr_engines;
 	struct ngp_engine_rate engines[NGP_MAX_ENGINES];
 	struct ngp_class_rate classes[NGP_NR_CLASSES];
