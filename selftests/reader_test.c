@@ -581,6 +581,8 @@ static struct client rate_client(const char *cg, const char *node,
 	return c;
 }
 
+static int reload_mock(const char *params);
+
 /* ---- the fixture ------------------------------------------------------------ */
 
 FIXTURE(reader) {
@@ -627,6 +629,13 @@ FIXTURE_TEARDOWN(reader)
 {
 	char path[128];
 	int i;
+
+	/* the mock as every suite expects it: default topology */
+	if (read_ll("/sys/module/mock_i915/parameters/ccs") != 0 ||
+	    read_ll("/sys/module/mock_i915/parameters/gts") != 1)
+		reload_mock(NULL);
+	if (!module_loaded("nsgpuperf"))
+		module_load(NSGP_KO, NULL);
 
 	write_str(CGROUP_USAGE, self->usage_policy);
 	snprintf(path, sizeof(path), MOCK_I915_DEBUGFS_FMT "/guc", GPU1_PCI);
@@ -964,6 +973,74 @@ TEST_F(reader, share_unavailable_is_na)
 		EXPECT_TRUE(csv_all(&t, "usage_render_pct", "0.00"));
 	}
 	stop_client(&own);
+}
+
+/* ---- i915's other topologies: two GTs, compute engines ------------------ */
+
+#define GT_OTHER(gt, x)	(((uint64_t)__I915_PMU_ENGINE(0xff, 0xff, 0xf) + 1 + (x)) | \
+			 ((uint64_t)(gt) << 60))
+#define CFG_CCS1_BUSY	__I915_PMU_ENGINE(I915_ENGINE_CLASS_COMPUTE, 1, I915_SAMPLE_BUSY)
+
+static int reload_mock(const char *params)
+{
+	int i, ret = -EAGAIN;
+
+	for (i = 0; i < 200 && (ret == -EAGAIN || ret == -EWOULDBLOCK); i++) {
+		ret = module_unload("mock_i915");
+		if (ret == -EAGAIN || ret == -EWOULDBLOCK)
+			usleep(10000);
+	}
+	if (ret)
+		return ret;
+	ret = module_load(MOCK_KO, params);
+	drm_nodes_open_to_all();
+	return ret;
+}
+
+/*
+ * The mock with "ccs=2 gts=2" (gts=2 needs 6.5+, as i915's GT bits): the
+ * reader finds i915's "-gt<N>" names and shows the GTs' mean frequency and
+ * RC6, as intel_gpu_top 2.x; the compute class is the mean of ccs0, ccs1.
+ */
+TEST_F(reader, multi_gt_and_compute)
+{
+	const bool two = !kernel_before(6, 5);
+	const char *args[] = { "-c", "-n", "3", "-s", PERIOD, "-d", GPU1_PCI, NULL, NULL };
+	struct tool_run r;
+	struct csv t;
+	int gt;
+
+	ASSERT_EQ(0, reload_mock(two ? "ccs=2 gts=2" : "ccs=2"));
+	ASSERT_EQ(0, mock_still(GPU1_PCI));
+	for (gt = 0; gt < (two ? 2 : 1); gt++) {
+		/* GT0: 1000/1200 MHz, RC6 60%; GT1: 500/300 MHz, 20% */
+		ASSERT_EQ(0, mock_rate(GPU1_PCI, GT_OTHER(gt, 0), gt ? 500 : 1000));
+		ASSERT_EQ(0, mock_rate(GPU1_PCI, GT_OTHER(gt, 1), gt ? 300 : 1200));
+		ASSERT_EQ(0, mock_rate(GPU1_PCI, GT_OTHER(gt, 3), (gt ? 20 : 60) * 1e7));
+	}
+	ASSERT_EQ(0, mock_rate(GPU1_PCI, CFG_CCS1_BUSY, 50 * 1e7));
+
+	ASSERT_EQ(0, reader_run(&r, &ct, args));
+	EXPECT_TRUE(tool_exited(&r, 0)) log_run(_metadata, "-c", &ct, &r);
+	ASSERT_EQ(0, csv_parse(r.out, &t)) log_run(_metadata, "-c (not CSV)", &ct, &r);
+	EXPECT_TRUE(csv_shows(&t, "freq_act_mhz", two ? 750 : 1000));
+	EXPECT_TRUE(csv_shows(&t, "freq_req_mhz", two ? 750 : 1200));
+	EXPECT_TRUE(csv_shows(&t, "rc6_pct", two ? 40 : 60));
+	EXPECT_TRUE(csv_shows(&t, "compute_busy_pct", 25));
+	EXPECT_TRUE(csv_shows(&t, "render_busy_pct", 0));
+	TH_LOG("%s GT(s), ccs=2:\n%s", two ? "two" : "one", r.out);
+	tool_free(&r);
+
+	args[7] = "-p";
+	ASSERT_EQ(0, reader_run(&r, &ct, args));
+	ASSERT_EQ(0, csv_parse(r.out, &t)) log_run(_metadata, "-c -p (not CSV)", &ct, &r);
+	EXPECT_TRUE(csv_shows(&t, "ccs1_busy_pct", 50));
+	EXPECT_TRUE(csv_shows(&t, "ccs0_busy_pct", 0));
+	EXPECT_TRUE(csv_shows(&t, "freq_act_mhz", two ? 750 : 1000));
+	tool_free(&r);
+
+	mock_still(GPU1_PCI);
+	ASSERT_EQ(0, reload_mock(NULL));
 }
 
 /* ---- denied -------------------------------------------------------------- */
