@@ -9,6 +9,8 @@
 #   make install    install the module for KVER (default: running kernel)
 #   make style      checkpatch --strict on the kernel sources
 #   make bench      read-cost and memory benchmark on every kernel (figures)
+#   make static     build/userspace/static/nsgpuperf: the reader as one
+#                   static binary for any x86-64 container (Alpine too)
 #
 # Downloads (kernels, kselftest harness, checkpatch) live in
 # $NSGPUPERF_CACHE (default ~/.cache/nsgpuperf), never in the checkout.
@@ -30,6 +32,10 @@ module:
 
 userspace:
 	$(MAKE) -C userspace
+
+static:
+	$(MAKE) -C userspace O=$(CURDIR)/build/userspace static \
+		STATIC_PREFIX="$$(scripts/static-deps.sh)"
 
 check:
 	scripts/check.sh
@@ -85,4 +91,4 @@ clean:
 	$(MAKE) -C userspace clean
 	rm -rf build
 
-.PHONY: all module userspace check demo bench install dkms-add dkms-install uapi-check style clean
+.PHONY: all module userspace static check demo bench install dkms-add dkms-install uapi-check style clean

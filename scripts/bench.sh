@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make bench`: the read-cost and memory benchmark (selftests/bench/bench.c),
-# the usage benchmark and the read latency under load (load_bench.c, with
-# the floor module selftests/bench/floor) in one VM run per kernel of the
-# matrix.  Prints figures; not a test.
+# the usage benchmark, the read latency under load (load_bench.c, with
+# the floor module selftests/bench/floor) and the reader's CPU time per
+# sample against intel_gpu_top's (reader_bench.c) in one VM run per kernel
+# of the matrix.  Prints figures; not a test.
 # Needs `make check` (or scripts/deps.sh + a build) to have run once.
 #
 # Environment: NSGPUPERF_KERNELS (as for make check), NSGPUPERF_BENCH
-# (programs to run, default "bench usage_bench load_bench"),
+# (programs to run, default "bench usage_bench load_bench reader_bench"),
 # NSGPUPERF_BENCH_ARGS / NSGPUPERF_LOAD_BENCH_ARGS (their arguments).
 set -euo pipefail
 
@@ -17,6 +18,7 @@ export BUILD=${BUILD:-$here/build}
 "$here/scripts/deps.sh"
 make -s -C "$here/selftests" O="$BUILD/tests" HARNESS_DIR="$(cat "$BUILD/srcdir")"
 make -s -C "$here/selftests/bench" O="$BUILD/bench-bin"
+make -s -C "$here/userspace" O="$BUILD/userspace" all
 
 while read -r kver kdir vmlinuz modtree builder; do
 	out=$BUILD/$kver
@@ -26,8 +28,9 @@ while read -r kver kdir vmlinuz modtree builder; do
 	rm -rf "$art" && mkdir -p "$art/tests"
 	cp "$out"/art/*.ko "$out"/art/bench/*.ko "$art/"
 	cp "$BUILD/bench-bin/bench" "$BUILD/bench-bin/usage_bench" \
-		"$BUILD/bench-bin/load_bench" "$art/tests/"
-	for b in ${NSGPUPERF_BENCH:-bench usage_bench load_bench}; do
+		"$BUILD/bench-bin/load_bench" "$BUILD/bench-bin/reader_bench" \
+		"$BUILD/userspace/nsgpuperf" "$art/tests/"
+	for b in ${NSGPUPERF_BENCH:-bench usage_bench load_bench reader_bench}; do
 		case $b in
 		bench) echo "bench ${NSGPUPERF_BENCH_ARGS:-}" ;;
 		load_bench) echo "load_bench ${NSGPUPERF_LOAD_BENCH_ARGS:-}" ;;

@@ -59,7 +59,14 @@ else
 fi
 
 srcdir=$(cat "$BUILD/srcdir")
-if make -s -C "$here/selftests" O="$BUILD/tests" HARNESS_DIR="$srcdir" >"$BUILD/tests.log" 2>&1; then
+# The static libraries of the portable reader (built once into the cache).
+if ! static_prefix=$("$here/scripts/static-deps.sh" 2>"$BUILD/static-deps.log"); then
+	cat "$BUILD/static-deps.log"
+	fail "static libraries for make static (scripts/static-deps.sh)"
+	static_prefix=
+fi
+if make -s -C "$here/selftests" O="$BUILD/tests" HARNESS_DIR="$srcdir" \
+	STATIC_PREFIX="$static_prefix" >"$BUILD/tests.log" 2>&1; then
 	pass "selftests build (-Wall -Wextra -Werror, static)"
 else
 	cat "$BUILD/tests.log"

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "igt_top.h"
+#include "nsgp_usage.h"
 #include "mock_i915_uapi.h"
 #include "nsgp_test.h"
 
@@ -60,6 +61,11 @@ static void tool_child(const struct tool_cmd *c, int out, int err)
 		/* userns-exec waits for the tool: only the tool sees SIGINT */
 		signal(SIGINT, SIG_IGN);
 		argv[i++] = USERNS_EXEC;
+		if (c->cgroup) {
+			if (cg_enter(c->cgroup))
+				_exit(126);
+			argv[i++] = "--cgroupns";
+		}
 		argv[i++] = c->map;
 	}
 	for (j = 0; c->argv[j] && i < 63; j++)

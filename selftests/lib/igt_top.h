@@ -72,6 +72,9 @@ struct tool_cmd {
 	const char *const *env;		/* extra "NAME=value"s, NULL-ended */
 	const char *map;		/* non-NULL: as root of a new user
 					 * namespace with this uid/gid map */
+	const char *cgroup;		/* with map: in this cgroup (v2 path),
+					 * made the root of a new cgroup
+					 * namespace, as LXC does */
 	tool_stop_fn stop;
 	void *arg;
 	int timeout_s;			/* SIGKILL after; 0: 120 */

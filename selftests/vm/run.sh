@@ -121,9 +121,18 @@ for f in "$igt" $(ldd "$igt" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
 	cp -L "$f" "$root$f"
 done
 
-# Dynamic test helpers (tests/perf-probe*, the LD_PRELOAD libraries): their
-# loader and libraries at their host paths too (musl's loader is its libc).
-for bin in "$art"/tests/perf-probe* "$art"/tests/*.so; do
+# tmux, for the live view under a real terminal (top_test), with its
+# libraries and the terminfo entry of its default TERM ("screen").
+for f in /usr/bin/tmux $(ldd /usr/bin/tmux | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
+done
+mkdir -p "$root/lib/terminfo/s" && cp /lib/terminfo/s/screen "$root/lib/terminfo/s/"
+
+# Dynamic test helpers (tests/perf-probe*, the LD_PRELOAD libraries, the
+# nsgpuperf reader): their loader and libraries at their host paths too
+# (musl's loader is its libc); the reader names GPUs from pci.ids.
+for bin in "$art"/tests/perf-probe* "$art"/tests/*.so "$art"/tests/nsgpuperf; do
 	for f in $(readelf -l "$bin" 2>/dev/null | sed -n 's/.*interpreter: \(.*\)]$/\1/p') \
 		$(ldd "$bin" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
 		mkdir -p "$root$(dirname "$f")"
@@ -131,6 +140,10 @@ for bin in "$art"/tests/perf-probe* "$art"/tests/*.so; do
 	done
 done
 
+if [ -f /usr/share/misc/pci.ids ]; then
+	mkdir -p "$root/usr/share/misc"
+	cp -L /usr/share/misc/pci.ids "$root/usr/share/misc/pci.ids"
+fi
 cp -a "$art/tests/." "$root/tests/"
 if [ -n "${NSGPUPERF_SUITES:-}" ]; then
 	grep -wE "^($(echo "$NSGPUPERF_SUITES" | tr ' ' '|'))" "$art/tests/suites" \

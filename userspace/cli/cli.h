@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "nsgpuperf.h"
 
@@ -41,16 +42,21 @@ struct cli_sampler {
 	struct ngp_raw prev, cur;
 	struct ngp_sample sample;
 	unsigned int index;	/* samples taken */
+	struct timespec due;	/* when the next sample is due (MONOTONIC) */
 };
 
 int cli_sampler_open(struct cli_sampler *cs, const struct cli_opts *o,
 		     struct ngp_error *e);
 /*
  * The next sample in cs->sample: the first at once (over the time since
- * open, as intel_gpu_top's first), then one per period_ms.
+ * open, as intel_gpu_top's first), then one per period_ms.  Periods are on
+ * an absolute schedule (open + index * period): a caller that waited for
+ * input until the sample was due does not wait again.
  */
 int cli_sampler_next(struct cli_sampler *cs, const struct cli_opts *o,
 		     struct ngp_error *e);
+/* Milliseconds until the next sample is due, 0 if it is. */
+long cli_sampler_due_ms(const struct cli_sampler *cs, const struct cli_opts *o);
 void cli_sampler_close(struct cli_sampler *cs);
 
 /* Print "prog: <message>" to stderr; returns the exit code to use. */

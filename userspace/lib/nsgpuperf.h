@@ -77,6 +77,7 @@ struct ngp_session {
 	struct nsgpuperf_version version;
 	int nr_gpus;
 	struct ngp_gpu gpus[NGP_MAX_GPUS];
+	char no_gpu_why[320];		/* nr_gpus 0: why, for the user */
 };
 
 /*
@@ -148,6 +149,17 @@ struct ngp_reader {
 	struct ngp_layout layout;
 };
 
+/* The GPU's events (*events: malloc'ed, free() it); their count or -errno. */
+int ngp_gpu_events(struct ngp_session *s, const struct ngp_gpu *gpu,
+		   struct nsgpuperf_event_info **events, struct ngp_error *e);
+/*
+ * The layout of a group of every event intel_gpu_top reads, from the PMU's
+ * event names (i915's, "-gt<N>" on multi-GT); configs (room for
+ * NSGPUPERF_MAX_GROUP_EVENTS) gets them in group order.  The count.
+ */
+int ngp_layout_build(const struct nsgpuperf_event_info *events, int n,
+		     struct ngp_layout *l, uint64_t *configs);
+
 /* Open (and enable) the group: every event intel_gpu_top reads. */
 int ngp_reader_open(struct ngp_session *s, const struct ngp_gpu *gpu,
 		    struct ngp_reader *r, struct ngp_error *e);
@@ -216,6 +228,7 @@ void ngp_rates(const struct ngp_layout *l, const struct ngp_raw *prev,
 
 struct ngp_usage_state {
 	int cgroup_fd;			/* -1: the session's own scope */
+	char label[NSGPUPERF_PATH_LEN];	/* the narrowed cgroup, as given */
 	uint64_t prev_ns[NGP_MAX_USAGE_CLASSES];
 	char prev_name[NGP_MAX_USAGE_CLASSES][NSGPUPERF_CLASS_LEN];
 	int prev_n;
