@@ -4,6 +4,8 @@
  *
  *   nsgpuperf [top] [-J | -c] [-s MS] [-n N] [-d DEV] [--cgroup PATH] [-p]
  *   nsgpuperf list [-J]
+ *   nsgpuperf [--openmetrics | --textfile DIR] [-s MS] [-n N] [-d DEV]
+ *   nsgpuperf exporter [--listen ADDR:PORT] [-s MS] [-d DEV]...
  *
  * Exit codes (enum ngp_exit): 0 ok, 1 other failure, 2 usage (and
  * --help), 3 node missing / module not loaded, 4 an access rule refused
@@ -27,6 +29,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nsgpuperf [top] [options]     live counters of one GPU\n"
 		"       nsgpuperf list [-J]           the GPUs in scope\n"
+		"       nsgpuperf exporter [--listen ADDR:PORT] [-s MS] [-d DEV]...\n"
+		"                                     /metrics for Prometheus (--help)\n"
 		"\n"
 		"options:\n"
 		"  -d, --device DEV   the GPU: PCI address (0000:00:02.0, 00:02.0,\n"
@@ -37,6 +41,9 @@ static void usage(FILE *f)
 		"      --cgroup PATH  this container's usage narrowed to a cgroup in it\n"
 		"  -p, --physical     per engine instead of per engine class\n"
 		"  -c, --csv          CSV: a header line, then a row per sample\n"
+		"      --openmetrics  OpenMetrics text per sample (ends in # EOF)\n"
+		"      --textfile DIR write DIR/nsgpuperf.prom each sample, atomically\n"
+		"                     (node_exporter's textfile collector)\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"The device is $" NGP_DEVICE_ENV " or " NGP_DEFAULT_DEVICE ".\n"
@@ -51,7 +58,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-enum out_mode { OUT_TOP, OUT_CSV };
+enum out_mode { OUT_TOP, OUT_CSV, OUT_OPENMETRICS, OUT_TEXTFILE };
 
 static int parse_ulong(const char *opt, const char *arg, unsigned long min,
 		       unsigned long max, unsigned long *out)
@@ -70,7 +77,7 @@ static int parse_ulong(const char *opt, const char *arg, unsigned long min,
 
 static int top_main(int argc, char **argv)
 {
-	enum { OPT_CGROUP = 256 };
+	enum { OPT_CGROUP = 256, OPT_OPENMETRICS, OPT_TEXTFILE };
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "period", required_argument, NULL, 's' },
@@ -78,6 +85,8 @@ static int top_main(int argc, char **argv)
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "physical", no_argument, NULL, 'p' },
 		{ "csv", no_argument, NULL, 'c' },
+		{ "openmetrics", no_argument, NULL, OPT_OPENMETRICS },
+		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -86,6 +95,7 @@ static int top_main(int argc, char **argv)
 	static struct cli_sampler cs;
 	struct ngp_error e = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
+	const char *textfile = NULL;
 	unsigned long v;
 	int opt, ret;
 
@@ -113,6 +123,13 @@ static int top_main(int argc, char **argv)
 			break;
 		case 'c':
 			mode = OUT_CSV;
+			break;
+		case OPT_OPENMETRICS:
+			mode = OUT_OPENMETRICS;
+			break;
+		case OPT_TEXTFILE:
+			mode = OUT_TEXTFILE;
+			textfile = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -147,9 +164,21 @@ static int top_main(int argc, char **argv)
 			ret = cli_fail(prog, &e);
 			break;
 		}
-		if (cs.index == 1)
-			csv_header(stdout, &o, &cs.sample);
-		csv_row(stdout, &o, &cs.sample);
+		if (mode == OUT_OPENMETRICS || mode == OUT_TEXTFILE) {
+			const struct ngp_gpu *gpu = cs.gpu;
+			const struct ngp_sample *sample = &cs.sample;
+
+			if (mode == OUT_OPENMETRICS) {
+				om_write(stdout, &gpu, &sample, 1);
+			} else if (om_write_textfile(textfile, &gpu, &sample, 1, &e)) {
+				ret = cli_fail(prog, &e);
+				break;
+			}
+		} else {
+			if (cs.index == 1)
+				csv_header(stdout, &o, &cs.sample);
+			csv_row(stdout, &o, &cs.sample);
+		}
 		fflush(stdout);
 	}
 	cli_sampler_close(&cs);
@@ -164,6 +193,8 @@ int main(int argc, char **argv)
 	(void)base;
 	if (argc > 1 && !strcmp(argv[1], "list"))
 		return list_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "exporter"))
+		return exporter_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "top"))
 		return top_main(argc - 1, argv + 1);
 	if (argc > 1 && (!strcmp(argv[1], "exporter") || !strcmp(argv[1], "igt"))) {
