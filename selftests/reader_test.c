@@ -581,6 +581,8 @@ static struct client rate_client(const char *cg, const char *node,
 	return c;
 }
 
+static int reload_mock(const char *params);
+
 /* ---- the fixture ------------------------------------------------------------ */
 
 FIXTURE(reader) {
@@ -627,6 +629,13 @@ FIXTURE_TEARDOWN(reader)
 {
 	char path[128];
 	int i;
+
+	/* the mock as every suite expects it: default topology */
+	if (read_ll("/sys/module/mock_i915/parameters/ccs") != 0 ||
+	    read_ll("/sys/module/mock_i915/parameters/gts") != 1)
+		reload_mock(NULL);
+	if (!module_loaded("nsgpuperf"))
+		module_load(NSGP_KO, NULL);
 
 	write_str(CGROUP_USAGE, self->usage_policy);
 	snprintf(path, sizeof(path), MOCK_I915_DEBUGFS_FMT "/guc", GPU1_PCI);
@@ -966,6 +975,74 @@ TEST_F(reader, share_unavailable_is_na)
 	stop_client(&own);
 }
 
+/* ---- i915's other topologies: two GTs, compute engines ------------------ */
+
+#define GT_OTHER(gt, x)	(((uint64_t)__I915_PMU_ENGINE(0xff, 0xff, 0xf) + 1 + (x)) | \
+			 ((uint64_t)(gt) << 60))
+#define CFG_CCS1_BUSY	__I915_PMU_ENGINE(I915_ENGINE_CLASS_COMPUTE, 1, I915_SAMPLE_BUSY)
+
+static int reload_mock(const char *params)
+{
+	int i, ret = -EAGAIN;
+
+	for (i = 0; i < 200 && (ret == -EAGAIN || ret == -EWOULDBLOCK); i++) {
+		ret = module_unload("mock_i915");
+		if (ret == -EAGAIN || ret == -EWOULDBLOCK)
+			usleep(10000);
+	}
+	if (ret)
+		return ret;
+	ret = module_load(MOCK_KO, params);
+	drm_nodes_open_to_all();
+	return ret;
+}
+
+/*
+ * The mock with "ccs=2 gts=2" (gts=2 needs 6.5+, as i915's GT bits): the
+ * reader finds i915's "-gt<N>" names and shows the GTs' mean frequency and
+ * RC6, as intel_gpu_top 2.x; the compute class is the mean of ccs0, ccs1.
+ */
+TEST_F(reader, multi_gt_and_compute)
+{
+	const bool two = !kernel_before(6, 5);
+	const char *args[] = { "-c", "-n", "3", "-s", PERIOD, "-d", GPU1_PCI, NULL, NULL };
+	struct tool_run r;
+	struct csv t;
+	int gt;
+
+	ASSERT_EQ(0, reload_mock(two ? "ccs=2 gts=2" : "ccs=2"));
+	ASSERT_EQ(0, mock_still(GPU1_PCI));
+	for (gt = 0; gt < (two ? 2 : 1); gt++) {
+		/* GT0: 1000/1200 MHz, RC6 60%; GT1: 500/300 MHz, 20% */
+		ASSERT_EQ(0, mock_rate(GPU1_PCI, GT_OTHER(gt, 0), gt ? 500 : 1000));
+		ASSERT_EQ(0, mock_rate(GPU1_PCI, GT_OTHER(gt, 1), gt ? 300 : 1200));
+		ASSERT_EQ(0, mock_rate(GPU1_PCI, GT_OTHER(gt, 3), (gt ? 20 : 60) * 1e7));
+	}
+	ASSERT_EQ(0, mock_rate(GPU1_PCI, CFG_CCS1_BUSY, 50 * 1e7));
+
+	ASSERT_EQ(0, reader_run(&r, &ct, args));
+	EXPECT_TRUE(tool_exited(&r, 0)) log_run(_metadata, "-c", &ct, &r);
+	ASSERT_EQ(0, csv_parse(r.out, &t)) log_run(_metadata, "-c (not CSV)", &ct, &r);
+	EXPECT_TRUE(csv_shows(&t, "freq_act_mhz", two ? 750 : 1000));
+	EXPECT_TRUE(csv_shows(&t, "freq_req_mhz", two ? 750 : 1200));
+	EXPECT_TRUE(csv_shows(&t, "rc6_pct", two ? 40 : 60));
+	EXPECT_TRUE(csv_shows(&t, "compute_busy_pct", 25));
+	EXPECT_TRUE(csv_shows(&t, "render_busy_pct", 0));
+	TH_LOG("%s GT(s), ccs=2:\n%s", two ? "two" : "one", r.out);
+	tool_free(&r);
+
+	args[7] = "-p";
+	ASSERT_EQ(0, reader_run(&r, &ct, args));
+	ASSERT_EQ(0, csv_parse(r.out, &t)) log_run(_metadata, "-c -p (not CSV)", &ct, &r);
+	EXPECT_TRUE(csv_shows(&t, "ccs1_busy_pct", 50));
+	EXPECT_TRUE(csv_shows(&t, "ccs0_busy_pct", 0));
+	EXPECT_TRUE(csv_shows(&t, "freq_act_mhz", two ? 750 : 1000));
+	tool_free(&r);
+
+	mock_still(GPU1_PCI);
+	ASSERT_EQ(0, reload_mock(NULL));
+}
+
 /* ---- denied -------------------------------------------------------------- */
 
 static void expect_fail(struct __test_metadata *_metadata, const struct who *w,
@@ -1074,6 +1151,56 @@ TEST_F(reader, gpu_not_in_scope)
 	w.only_node = "";
 	args[4] = GPU0_PCI;
 	expect_fail(_metadata, &w, args, 6, none_says, NULL);
+}
+
+/* The module not loaded: the default node is gone, a container's is stale. */
+TEST_F(reader, module_not_loaded)
+{
+	static const char * const args[] = { "list", NULL };
+	static const char * const host_says[] = { NSGP_DEV ": no such device node",
+						  "module is not loaded", "modprobe nsgpuperf",
+						  NULL };
+	static const char * const ct_says[] = { CT_NODE ": the node has no driver behind it",
+						"modprobe nsgpuperf", NULL };
+	int i;
+
+	unlink(CT_NODE);
+	ASSERT_EQ(0, nsgp_mknod(CT_NODE, CT_UID, CT_UID, 0600));
+	/* counters close a moment after their last reader */
+	for (i = 0; i < 50 && module_unload("nsgpuperf") == -EWOULDBLOCK; i++)
+		usleep(100000);
+	ASSERT_FALSE(module_loaded("nsgpuperf"));
+	expect_fail(_metadata, &host, args, 3, host_says, NULL);
+	expect_fail(_metadata, &ct, args, 3, ct_says, NULL);
+	ASSERT_EQ(0, module_load(NSGP_KO, NULL));
+}
+
+/* Not an nsgpuperf node, or a module too old for NSGPUPERF_IOC_VERSION. */
+TEST_F(reader, not_the_abi)
+{
+	static const char * const args[] = { "list", "-J", NULL };
+	static const char * const says[] = { "/dev/null: NSGPUPERF_IOC_VERSION failed",
+					     "needs ABI 2 or newer", NULL };
+	struct who w = host;
+
+	w.device = "/dev/null";
+	expect_fail(_metadata, &w, args, 5, says, NULL);
+}
+
+/* Without -c on a pipe: the live view prints one line per sample. */
+TEST_F(reader, text_lines_when_not_a_terminal)
+{
+	static const char * const args[] = { "-n", "2", "-s", "200", "-d", GPU1_PCI, NULL };
+	struct tool_run r;
+	const char *p;
+	int lines = 0;
+
+	ASSERT_EQ(0, reader_run(&r, &ct, args));
+	EXPECT_TRUE(tool_exited(&r, 0)) log_run(_metadata, "top", &ct, &r);
+	for (p = r.out; (p = strstr(p, GPU1_PCI)); p++)
+		lines++;
+	EXPECT_EQ(2, lines) log_run(_metadata, "top", &ct, &r);
+	tool_free(&r);
 }
 
 /* --help and bad options: exit 2 */

@@ -3,7 +3,9 @@
  * nsgpuperf: GPU counters through /dev/nsgpuperf, for containers.
  *
  *   nsgpuperf [top] [-J | -c] [-s MS] [-n N] [-d DEV] [--cgroup PATH] [-p]
+ *   nsgpuperf [top] [--openmetrics | --textfile DIR] ...
  *   nsgpuperf list [-J]
+ *   nsgpuperf exporter --listen ADDR:PORT ...
  *
  * Exit codes (enum ngp_exit): 0 ok, 1 other failure, 2 usage (and
  * --help), 3 node missing / module not loaded, 4 an access rule refused
@@ -27,6 +29,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nsgpuperf [top] [options]     live counters of one GPU\n"
 		"       nsgpuperf list [-J]           the GPUs in scope\n"
+		"       nsgpuperf exporter --listen ADDR:PORT   serve /metrics\n"
 		"\n"
 		"options:\n"
 		"  -d, --device DEV   the GPU: PCI address (0000:00:02.0, 00:02.0,\n"
@@ -37,6 +40,9 @@ static void usage(FILE *f)
 		"      --cgroup PATH  this container's usage narrowed to a cgroup in it\n"
 		"  -p, --physical     per engine instead of per engine class\n"
 		"  -c, --csv          CSV: a header line, then a row per sample\n"
+		"      --openmetrics  OpenMetrics on stdout, one exposition per sample\n"
+		"      --textfile DIR write DIR/nsgpuperf.prom each sample (atomically),\n"
+		"                     for node_exporter's textfile collector\n"
 		"  -h, --help         this text\n"
 		"\n"
 		"The device is $" NGP_DEVICE_ENV " or " NGP_DEFAULT_DEVICE ".\n"
@@ -51,7 +57,12 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-enum out_mode { OUT_TOP, OUT_CSV };
+enum out_mode { OUT_TOP, OUT_CSV, OUT_OPENMETRICS, OUT_TEXTFILE };
+
+static const char *const mode_opts[] = {
+	[OUT_TOP] = "", [OUT_CSV] = "-c", [OUT_OPENMETRICS] = "--openmetrics",
+	[OUT_TEXTFILE] = "--textfile",
+};
 
 static int parse_ulong(const char *opt, const char *arg, unsigned long min,
 		       unsigned long max, unsigned long *out)
@@ -68,9 +79,36 @@ static int parse_ulong(const char *opt, const char *arg, unsigned long min,
 	return 0;
 }
 
+/* One sample in the chosen output; 0 or the exit code. */
+static int emit(enum out_mode mode, const char *textfile, struct cli_sampler *cs,
+		const struct cli_opts *o, struct ngp_error *e)
+{
+	const struct ngp_sample *samples[1] = { &cs->sample };
+	const struct ngp_gpu *gpus[1] = { cs->gpu };
+
+	switch (mode) {
+	case OUT_CSV:
+		if (cs->index == 1)
+			csv_header(stdout, o, &cs->sample);
+		csv_row(stdout, o, &cs->sample);
+		break;
+	case OUT_OPENMETRICS:
+		om_write(stdout, gpus, samples, 1);
+		break;
+	case OUT_TEXTFILE:
+		if (om_write_textfile(textfile, gpus, samples, 1, e))
+			return cli_fail(prog, e);
+		break;
+	default:
+		break;
+	}
+	fflush(stdout);
+	return 0;
+}
+
 static int top_main(int argc, char **argv)
 {
-	enum { OPT_CGROUP = 256 };
+	enum { OPT_CGROUP = 256, OPT_OPENMETRICS, OPT_TEXTFILE };
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
 		{ "period", required_argument, NULL, 's' },
@@ -78,11 +116,14 @@ static int top_main(int argc, char **argv)
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "physical", no_argument, NULL, 'p' },
 		{ "csv", no_argument, NULL, 'c' },
+		{ "openmetrics", no_argument, NULL, OPT_OPENMETRICS },
+		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_opts o = { .period_ms = NGP_DEFAULT_PERIOD_MS, .count = -1 };
-	enum out_mode mode = OUT_TOP;
+	enum out_mode mode = OUT_TOP, want;
+	const char *textfile = NULL;
 	static struct cli_sampler cs;
 	struct ngp_error e = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -112,7 +153,18 @@ static int top_main(int argc, char **argv)
 			o.physical = true;
 			break;
 		case 'c':
-			mode = OUT_CSV;
+		case OPT_OPENMETRICS:
+		case OPT_TEXTFILE:
+			want = opt == 'c' ? OUT_CSV :
+			       opt == OPT_OPENMETRICS ? OUT_OPENMETRICS : OUT_TEXTFILE;
+			if (mode != OUT_TOP && mode != want) {
+				fprintf(stderr, "%s: %s and %s: one output at a time\n",
+					prog, mode_opts[mode], mode_opts[want]);
+				return NGP_EXIT_USAGE;
+			}
+			mode = want;
+			if (opt == OPT_TEXTFILE)
+				textfile = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -147,10 +199,9 @@ static int top_main(int argc, char **argv)
 			ret = cli_fail(prog, &e);
 			break;
 		}
-		if (cs.index == 1)
-			csv_header(stdout, &o, &cs.sample);
-		csv_row(stdout, &o, &cs.sample);
-		fflush(stdout);
+		ret = emit(mode, textfile, &cs, &o, &e);
+		if (ret)
+			break;
 	}
 	cli_sampler_close(&cs);
 	return ret;
@@ -167,11 +218,9 @@ int main(int argc, char **argv)
 		return list_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "top"))
 		return top_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "exporter"))
+		return exporter_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "igt"))
 		return igt_main(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "exporter")) {
-		fprintf(stderr, "%s: %s: not in this build yet\n", prog, argv[1]);
-		return NGP_EXIT_FAILURE;
-	}
 	return top_main(argc, argv);
 }
