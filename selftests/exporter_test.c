@@ -87,8 +87,9 @@ struct ct_run {
 
 /*
  * Start nsgpuperf with args as root of a container rooted at CT_CG.
- * userns-exec ignores SIGTERM (the tool sets its own handling) and
- * returns the tool's exit status.
+ * userns-exec ignores SIGTERM and returns the tool's exit status; the
+ * tool waits for SIGTERM with it blocked, which keeps it pending though
+ * its action is inherited as "ignore".
  */
 static int ct_start(struct ct_run *r, const char *const *args)
 {
@@ -121,7 +122,8 @@ static int ct_start(struct ct_run *r, const char *const *args)
 	return 0;
 }
 
-static char *slurp(const char *path)
+/* A file's content, in a buffer the next call reuses: for a look. */
+static char *peek(const char *path)
 {
 	static char buf[256 * 1024];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -135,6 +137,12 @@ static char *slurp(const char *path)
 	close(fd);
 	buf[len] = '\0';
 	return buf;
+}
+
+/* A file's content to keep (free it). */
+static char *slurp(const char *path)
+{
+	return strdup(peek(path));
 }
 
 /* Wait for the process to end (SIGKILL after timeout_s); its wait status. */
@@ -158,11 +166,11 @@ static bool ct_wait_for(struct ct_run *r, const char *what, int timeout_s)
 	int i, st;
 
 	for (i = 0; i < timeout_s * 10; i++) {
-		if (strstr(slurp(r->err), what))
+		if (strstr(peek(r->err), what))
 			return true;
 		if (waitpid(r->pid, &st, WNOHANG) == r->pid) {
 			r->pid = -1;
-			return strstr(slurp(r->err), what);
+			return strstr(peek(r->err), what);
 		}
 		usleep(100000);
 	}
@@ -299,6 +307,7 @@ static bool info_line(const char *body, const char *gpu, const char *pmu,
 static int promtool_check(struct __test_metadata *_metadata, const char *text)
 {
 	const char *in = "/tmp/exp-scrape.prom", *out = "/tmp/exp-promtool.out";
+	bool said;
 	int fd, st;
 	pid_t pid;
 
@@ -317,11 +326,12 @@ static int promtool_check(struct __test_metadata *_metadata, const char *text)
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
-	if (st || *slurp(out))
-		TH_LOG("promtool check metrics: status 0x%x: %s", st, slurp(out));
+	said = *peek(out);
+	if (st || said)
+		TH_LOG("promtool check metrics: status 0x%x: %s", st, peek(out));
 	unlink(in);
 	unlink(out);
-	return *slurp(out) ? -1 : st;
+	return said ? -1 : st;
 }
 
 /* Every "name{labels}" of an exposition, values and comments left out. */
@@ -506,8 +516,8 @@ TEST_F_TIMEOUT(exporter, scrape, 300)
 	start_clients(_metadata, self);
 	ASSERT_EQ(0, ct_start(&self->run, args));
 	ASSERT_TRUE(ct_wait_for(&self->run, "serving http://127.0.0.1:9101/metrics", 60))
-		TH_LOG("stderr: %s", slurp(self->run.err));
-	TH_LOG("%s", slurp(self->run.err));
+		TH_LOG("stderr: %s", peek(self->run.err));
+	TH_LOG("%s", peek(self->run.err));
 
 	for (i = 0; i < SCRAPES; i++) {
 		if (i)
@@ -571,7 +581,7 @@ TEST_F_TIMEOUT(exporter, scrape, 300)
 	kill(-self->run.pid, SIGTERM);
 	st = ct_wait(&self->run, 30);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		TH_LOG("status 0x%x: %s", st, slurp(self->run.err));
+		TH_LOG("status 0x%x: %s", st, peek(self->run.err));
 	self->run.pid = -1;
 
 	for (i = 0; i < SCRAPES; i++)
@@ -589,20 +599,20 @@ TEST_F_TIMEOUT(exporter, address_in_use, 120)
 	int st;
 
 	ASSERT_EQ(0, ct_start(&self->run, args));
-	ASSERT_TRUE(ct_wait_for(&self->run, "serving", 60)) TH_LOG("%s", slurp(self->run.err));
+	ASSERT_TRUE(ct_wait_for(&self->run, "serving", 60)) TH_LOG("%s", peek(self->run.err));
 	ASSERT_EQ(0, ct_start(&second, args));
 	st = ct_wait(&second, 60);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1) TH_LOG("status 0x%x", st);
-	EXPECT_NE(NULL, strstr(slurp(second.err), "127.0.0.1:9101: address already in use"))
-		TH_LOG("%s", slurp(second.err));
+	EXPECT_NE(NULL, strstr(peek(second.err), "127.0.0.1:9101: address already in use"))
+		TH_LOG("%s", peek(second.err));
 	second.pid = -1;
 	ct_cleanup(&second);
 
 	ASSERT_EQ(0, ct_start(&second, bad));
 	st = ct_wait(&second, 60);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 2) TH_LOG("status 0x%x", st);
-	EXPECT_NE(NULL, strstr(slurp(second.err), "host names are not looked up"))
-		TH_LOG("%s", slurp(second.err));
+	EXPECT_NE(NULL, strstr(peek(second.err), "host names are not looked up"))
+		TH_LOG("%s", peek(second.err));
 	second.pid = -1;
 	ct_cleanup(&second);
 }
@@ -611,14 +621,15 @@ TEST_F_TIMEOUT(exporter, address_in_use, 120)
 TEST_F_TIMEOUT(exporter, openmetrics_stdout, 120)
 {
 	const char *args[] = { "--openmetrics", "-n", "2", "-s", PERIOD, "-d", GPU1_PCI, NULL };
-	const char *out, *second;
+	const char *second;
+	char *out;
 	int st;
 
 	start_clients(_metadata, self);
 	ASSERT_EQ(0, ct_start(&self->run, args));
 	st = ct_wait(&self->run, 60);
 	out = slurp(self->run.out);
-	TH_LOG("stdout:\n%s\nstderr: %s", out, slurp(self->run.err));
+	TH_LOG("stdout:\n%s\nstderr: %s", out, peek(self->run.err));
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) TH_LOG("status 0x%x", st);
 	self->run.pid = -1;
 	second = strstr(out, "# EOF\n");
@@ -632,6 +643,7 @@ TEST_F_TIMEOUT(exporter, openmetrics_stdout, 120)
 	EXPECT_EQ(CT_GPU1_RENDER / 1e9, usage_series(second, GPU1_PCI, "render"));
 	EXPECT_LT(0, gpu_series(second, "nsgpuperf_enabled_seconds_total", GPU1_PCI, NULL));
 	EXPECT_EQ(NULL, strstr(out, GPU0_PCI));
+	free(out);
 }
 
 /* --textfile DIR -n 2: DIR/nsgpuperf.prom, whole, 0644, nothing else. */
@@ -639,7 +651,7 @@ TEST_F_TIMEOUT(exporter, textfile, 120)
 {
 	const char *args[] = { "--textfile", TEXTFILE_DIR, "-n", "2", "-s", PERIOD,
 			       "-d", GPU1_PCI, NULL };
-	const char *text;
+	char *text;
 	struct stat st;
 	int status, entries = 0;
 	char cmd[128];
@@ -654,7 +666,7 @@ TEST_F_TIMEOUT(exporter, textfile, 120)
 	ASSERT_EQ(0, ct_start(&self->run, args));
 	status = ct_wait(&self->run, 60);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		TH_LOG("status 0x%x: %s", status, slurp(self->run.err));
+		TH_LOG("status 0x%x: %s", status, peek(self->run.err));
 	self->run.pid = -1;
 
 	ASSERT_EQ(0, stat(TEXTFILE_DIR "/nsgpuperf.prom", &st));
@@ -671,6 +683,7 @@ TEST_F_TIMEOUT(exporter, textfile, 120)
 		entries++;
 	pclose(ls);
 	EXPECT_EQ(1, entries);
+	free(text);
 
 	/* a directory the container's root may not write to */
 	ASSERT_EQ(0, chown(TEXTFILE_DIR, 0, 0));
@@ -679,8 +692,8 @@ TEST_F_TIMEOUT(exporter, textfile, 120)
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1)
 		TH_LOG("status 0x%x", status);
 	self->run.pid = -1;
-	EXPECT_NE(NULL, strstr(slurp(self->run.err), "may write there"))
-		TH_LOG("%s", slurp(self->run.err));
+	EXPECT_NE(NULL, strstr(peek(self->run.err), "may write there"))
+		TH_LOG("%s", peek(self->run.err));
 	ASSERT_EQ(0, system("rm -rf " TEXTFILE_DIR));
 }
 

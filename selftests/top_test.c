@@ -9,7 +9,7 @@
  * Checked: the title names the GPU, the frequency/RC6/IRQ line shows the
  * driven values, each engine class of the GPU has a row and Render/3D's
  * busy is the driven 25%, the container's share is titled with its scope
- * ("container"); key 1 switches to one row per engine ("Render/3D/0");
+ * ("container") and its one DRM client; key 1 switches to one row per engine ("Render/3D/0");
  * a resize redraws at the new width; q quits (the tmux session ends).
  * The captures go to the log (the issue's note shows one).
  */
@@ -43,7 +43,7 @@ static const struct mock_drive want = {
 static int tmux(struct tool_run *r, const char *const *args)
 {
 	const char *argv[24] = { TMUX, "-S", SOCK };
-	static const char * const env[] = { "TERM=screen", NULL };
+	static const char * const env[] = { "TERM=screen", "LC_ALL=C.UTF-8", NULL };
 	struct tool_cmd c = {
 		.argv = argv, .map = CT_MAP, .cgroup = CT_CG, .env = env, .timeout_s = 30,
 	};
@@ -74,8 +74,12 @@ static bool wait_for(struct tool_run *r, const char *text)
 	int i;
 
 	for (i = 0; i < 60; i++) {
-		if (capture(r))
+		if (capture(r)) {
+			printf("# capture-pane failed to start\n");
 			return false;
+		}
+		if (!tool_exited(r, 0))
+			printf("# capture-pane: status 0x%x: %s\n", r->status, r->err);
 		if (strstr(r->out, text))
 			return true;
 		tool_free(r);
@@ -132,7 +136,7 @@ static int bar_end(const char *screen, const char *label)
 }
 
 FIXTURE(top) {
-	int dummy;
+	struct client client;	/* a DRM client of the container */
 };
 
 FIXTURE_SETUP(top)
@@ -142,6 +146,8 @@ FIXTURE_SETUP(top)
 		"env NSGPUPERF_DEVICE=" CT_NODE " " READER " top -s 500 -d " GPU1_PCI, NULL,
 	};
 	struct tool_run r;
+	char node[64];
+	int s;
 
 	ASSERT_EQ(0, access(TMUX, X_OK)) TH_LOG("tmux missing in the VM");
 	ASSERT_EQ(0, access(READER, X_OK)) TH_LOG("%s missing in the VM", READER);
@@ -152,6 +158,12 @@ FIXTURE_SETUP(top)
 	ASSERT_EQ(0, nsgp_mknod(CT_NODE, CT_UID, CT_UID, 0600));
 	unlink(SOCK);
 	ASSERT_TRUE(!mkdir(CT_CG, 0755) || errno == EEXIST);
+	s = nsgp_open(NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, render_node(s, GPU1_PCI, node, sizeof(node)));
+	close(s);
+	self->client = start_client(CT_CG, node, 1000000, 0);
+	ASSERT_LT(0, self->client.pid);
 	ASSERT_EQ(0, tmux(&r, start));
 	if (!tool_exited(&r, 0))
 		TH_LOG("tmux new-session: status 0x%x: %s", r.status, r.err);
@@ -168,10 +180,12 @@ FIXTURE_TEARDOWN(top)
 		tool_free(&r);
 	unlink(SOCK);
 	unlink(CT_NODE);
+	if (self->client.pid > 0)
+		stop_client(&self->client);
 	mock_still(GPU1_PCI);
 }
 
-TEST_F(top, screen_keys_and_quit)
+TEST_F_TIMEOUT(top, screen_keys_and_quit, 180)
 {
 	static const char * const key1[] = { "send-keys", "-t", "top", "1", NULL };
 	static const char * const keyq[] = { "send-keys", "-t", "top", "q", NULL };
@@ -191,7 +205,7 @@ TEST_F(top, screen_keys_and_quit)
 	TH_LOG("capture (classes):\n%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "nsgpuperf top - "));
 	EXPECT_NE(NULL, strstr(r.out, GPU1_PCI));
-	EXPECT_NE(NULL, strstr(r.out, "This container's share (scope: container"));
+	EXPECT_NE(NULL, strstr(r.out, "This container's share (scope: container, 1 client)"));
 	for (i = 0; i < ARRAY_SIZE(classes); i++)
 		EXPECT_FALSE(isnan(row_value(r.out, classes[i])))
 			TH_LOG("no row for %s", classes[i]);
@@ -217,13 +231,13 @@ TEST_F(top, screen_keys_and_quit)
 	EXPECT_NE(NULL, strstr(r.out, "Video/1"));
 	busy = row_value(r.out, "Video/1");
 	EXPECT_TRUE(busy > 67.5 && busy < 82.5) TH_LOG("Video/1 busy %.1f, driven 75", busy);
-	tool_free(&r);
 
 	/*
 	 * A resize redraws at the new width: the busy bar spans the columns
 	 * the figures leave, so its closing '|' moves with the width.
 	 */
 	EXPECT_EQ(atoi(COLS) - 26, bar_end(r.out, "Render/3D/0"));
+	tool_free(&r);
 	ASSERT_EQ(0, tmux(&r, wide));
 	tool_free(&r);
 	pause_ms(500);

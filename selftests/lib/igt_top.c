@@ -136,7 +136,7 @@ int tool_run(struct tool_run *r, const struct tool_cmd *c)
 			open_fds--;
 		}
 		if (!r->stopped && c->stop && c->stop(r, c->arg)) {
-			kill(-pid, SIGINT);
+			kill(-pid, c->stop_signal ?: SIGINT);
 			r->stopped = true;
 		}
 	}

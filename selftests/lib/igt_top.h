@@ -58,7 +58,7 @@ struct tool_run {
 	char *err;		/* stderr, NUL-terminated */
 	size_t err_len;
 	int status;		/* waitpid() status */
-	bool stopped;		/* SIGINTed by the stop rule */
+	bool stopped;		/* signalled by the stop rule */
 	bool timed_out;		/* SIGKILLed at the deadline */
 	struct top_sample s[TOP_MAX_SAMPLES];
 	int nr;			/* complete -J periods parsed */
@@ -77,6 +77,7 @@ struct tool_cmd {
 					 * namespace, as LXC does */
 	tool_stop_fn stop;
 	void *arg;
+	int stop_signal;		/* what stop sends; 0: SIGINT */
 	int timeout_s;			/* SIGKILL after; 0: 120 */
 };
 

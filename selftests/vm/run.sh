@@ -122,12 +122,16 @@ for f in "$igt" $(ldd "$igt" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
 done
 
 # tmux, for the live view under a real terminal (top_test), with its
-# libraries and the terminfo entry of its default TERM ("screen").
+# libraries, the terminfo entry of the TERM its panes get (Debian's
+# default-terminal, tmux-256color) and glibc's C.UTF-8 locale (tmux
+# refuses to start without a UTF-8 one).
 for f in /usr/bin/tmux $(ldd /usr/bin/tmux | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
 	mkdir -p "$root$(dirname "$f")"
 	cp -L "$f" "$root$f"
 done
-mkdir -p "$root/lib/terminfo/s" && cp /lib/terminfo/s/screen "$root/lib/terminfo/s/"
+tinfo=$(find /lib/terminfo /usr/share/terminfo -name tmux-256color 2>/dev/null | head -n1)
+mkdir -p "$root$(dirname "$tinfo")" && cp "$tinfo" "$root$tinfo"
+mkdir -p "$root/usr/lib/locale" && cp -r /usr/lib/locale/C.utf8 "$root/usr/lib/locale/"
 
 # Dynamic test helpers (tests/perf-probe*, the LD_PRELOAD libraries, the
 # nsgpuperf reader): their loader and libraries at their host paths too

@@ -80,6 +80,23 @@ void json_sample(FILE *f, const struct json_opts *jo,
 		 unsigned int index);
 void json_end(FILE *f, const struct json_opts *jo);	/* on SIGINT */
 
+/*
+ * The intel_gpu_top personality's samples: json_sample() with its
+ * "clients" object (NULL: no object, as when the GPU's fdinfo has no
+ * client statistics).  index 0 starts a new stream.
+ */
+struct json_clients {
+	const struct ngp_client *c;	/* per pid, in display order */
+	int nr;
+	double period_us;		/* busy % = delta ns / period_us / 1e3 * 100 */
+};
+
+void json_sample_clients(FILE *f, const struct json_opts *jo,
+			 const struct ngp_gpu *gpu, const struct ngp_sample *s,
+			 unsigned int index, const struct json_clients *cl);
+/* intel_gpu_top's engine class names for a layout ("[unknown]", ...) */
+const char *json_class_name(enum igt_layout layout, int cls);
+
 /* csv.c */
 void csv_header(FILE *f, const struct cli_opts *o, const struct ngp_sample *s);
 void csv_row(FILE *f, const struct cli_opts *o, const struct ngp_sample *s);

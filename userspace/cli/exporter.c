@@ -661,11 +661,9 @@ int exporter_main(int argc, char **argv)
 
 	/*
 	 * The HTTP threads inherit this mask: the signals come to
-	 * sigtimedwait.  An ignored signal would be discarded even while
-	 * blocked: whoever started us, SIGINT and SIGTERM stop us.
+	 * sigtimedwait (Linux keeps a blocked signal pending even where its
+	 * action is to ignore it: SIGTERM stops us whoever started us).
 	 */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

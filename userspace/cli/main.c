@@ -212,16 +212,15 @@ int main(int argc, char **argv)
 	const char *base = strrchr(argv[0], '/');
 
 	base = base ? base + 1 : argv[0];
-	(void)base;
+	if (!strcmp(base, "intel_gpu_top"))
+		return igt_main(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "list"))
 		return list_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "top"))
 		return top_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "exporter"))
 		return exporter_main(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "igt")) {
-		fprintf(stderr, "%s: %s: not in this build yet\n", prog, argv[1]);
-		return NGP_EXIT_FAILURE;
-	}
+	if (argc > 1 && !strcmp(argv[1], "igt"))
+		return igt_main(argc - 1, argv + 1);
 	return top_main(argc, argv);
 }

@@ -194,9 +194,9 @@ static void draw(const struct cli_sampler *cs, bool physical)
 
 	attron(A_REVERSE);
 	mvprintw(y, 0, "%-*s", COLS, "");
-	mvprintw(y++, 0, "%-*s %-*s %7s %7s %7s", LABEL_W,
-		 physical ? "ENGINE" : "CLASS", bar_w > 0 ? bar_w : 0,
-		 bar_w >= 4 ? "BUSY" : "", "BUSY", "WAIT", "SEMA");
+	mvprintw(y++, 0, "%-*s %*s %7s %7s %7s", LABEL_W,
+		 physical ? "ENGINE" : "CLASS", bar_w > 0 ? bar_w : 0, "",
+		 "BUSY", "WAIT", "SEMA");
 	attroff(A_REVERSE);
 	for (i = 0; i < n && y < LINES - 4; i++, y++) {
 		mvprintw(y, 0, "%-*.*s", LABEL_W, LABEL_W, rows[i].label);

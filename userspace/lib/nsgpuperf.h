@@ -254,4 +254,67 @@ int ngp_usage_sample(struct ngp_session *s, const struct ngp_gpu *gpu,
 		     struct ngp_error *e);
 void ngp_usage_fini(struct ngp_usage_state *u);
 
+/* ---- DRM clients (lib/clients.c, for the intel_gpu_top personality) ---- */
+
+/*
+ * The DRM clients of one GPU as intel_gpu_top finds them: every process
+ * whose /proc/PID/fdinfo this process may read is scanned for fds of DRM
+ * character devices (major 226) whose fdinfo names this GPU (drm-driver,
+ * drm-pdev) and a drm-client-id.  In a container that is the container's
+ * own processes.  Per client: busy time per engine class (drm-engine-<class>
+ * in ns, the classes indexed as enum ngp_class) and memory per region
+ * (drm-{total,shared,resident,purgeable,active}-<region>, "system0" and
+ * "local0" only, as intel_gpu_top 2.x reads them).
+ */
+#define NGP_CLIENT_NAME_LEN	64
+#define NGP_CLIENT_REGIONS	2	/* "system0", "local0" */
+
+struct ngp_client_mem {
+	uint64_t total, shared, resident, purgeable, active;	/* bytes */
+};
+
+struct ngp_client {
+	uint64_t id;			/* drm-client-id */
+	unsigned int minor;		/* of the DRM node the fd is on */
+	pid_t pid;			/* the first process seen holding it */
+	char comm[NGP_CLIENT_NAME_LEN];	/* /proc/PID/stat: from the first "("
+					 * to the last ")" */
+	unsigned int samples;		/* scans that saw it */
+	bool has_engines;		/* fdinfo gave busy times */
+	unsigned int capacity[NGP_NR_CLASSES];	/* 0: no such line */
+	uint64_t last_ns[NGP_NR_CLASSES];	/* busy total at the last scan */
+	uint64_t delta_ns[NGP_NR_CLASSES];	/* since the scan before */
+	uint64_t delta_sum_ns;		/* over the classes */
+	uint64_t total_sum_ns;		/* busy total over the classes */
+	int nr_regions;			/* regions[0..nr_regions-1] printed */
+	struct ngp_client_mem mem[NGP_CLIENT_REGIONS];
+	bool seen;			/* by the current scan */
+};
+
+struct ngp_clients {
+	char pdev[NSGPUPERF_PCI_ADDR_LEN];	/* the GPU's PCI address */
+	char driver[NSGPUPERF_DRIVER_LEN];
+	int nr, alloc;
+	struct ngp_client *c;		/* alive clients, in the order found */
+};
+
+/*
+ * Whether the GPU's DRM fdinfo carries client statistics (as
+ * intel_gpu_top decides whether to show clients: by its own fd on the
+ * render node): 1 with busy times, 2 with memory only, 0 none or no node.
+ */
+int ngp_clients_supported(const struct ngp_gpu *gpu);
+void ngp_clients_init(struct ngp_clients *cl, const struct ngp_gpu *gpu);
+/* Scan /proc once: clients gone are dropped, new ones added; 0 or -errno. */
+int ngp_clients_scan(struct ngp_clients *cl);
+void ngp_clients_fini(struct ngp_clients *cl);
+/*
+ * The clients of one pid summed into one, as intel_gpu_top shows them by
+ * default: id (unsigned)-pid, busy and memory summed over its clients seen
+ * more than once, samples 2 if any of them was, else 1.  out gets at most
+ * max, in ascending pid order; how many.
+ */
+int ngp_clients_by_pid(const struct ngp_clients *cl, struct ngp_client *out,
+		       int max);
+
 #endif

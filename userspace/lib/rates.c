@@ -70,6 +70,7 @@ void ngp_rates(const struct ngp_layout *l, const struct ngp_raw *prev,
 	t = cur->time_enabled > prev->time_enabled ?
 	    (double)(cur->time_enabled - prev->time_enabled) / 1e9 : 0;
 	out->period_ms = t * 1e3;
+	out->enabled_ns = cur->time_enabled;
 
 	if (gt_mean(l->idx_act, l->nr_gt, prev, cur, &d, NULL)) {
 		out->has_freq_act = true;
