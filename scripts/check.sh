@@ -100,6 +100,27 @@ else
 	fail "userspace host tests build"
 fi
 
+# The man page: groff finds nothing to warn about, and it documents every
+# long option the commands' --help lists.
+man=$here/userspace/nsgpuperf.1
+reader=$BUILD/userspace/nsgpuperf
+if [ -z "$(groff -man -ww -z "$man" 2>&1)" ]; then
+	pass "man page: groff -man -ww clean"
+else
+	groff -man -ww -z "$man" 2>&1 | head
+	fail "man page: groff -man -ww"
+fi
+undocumented=
+for opt in $( { "$reader" --help; "$reader" list --help; "$reader" exporter --help; } 2>&1 |
+	grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+	grep -qF -- "$(echo "$opt" | sed 's/-/\\-/g')" "$man" || undocumented+=" $opt"
+done
+if [ -x "$reader" ] && [ -z "$undocumented" ]; then
+	pass "man page documents every option of nsgpuperf --help"
+else
+	fail "man page lacks:${undocumented:- (no $reader)}"
+fi
+
 # Host-side checks: the uapi header stands alone and is installable.
 if make -s -C "$here" uapi-check HEADERS_INSTALL="$srcdir/scripts/headers_install.sh" \
 	>"$BUILD/uapi.log" 2>&1; then
