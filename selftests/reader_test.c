@@ -94,6 +94,8 @@ static const char * const ct_cgroups[] = {
 	CT1, CT1 "/init.scope", CT1 "/.lxc", CT2, CT2 "/init.scope", CT2 "/.lxc",
 };
 
+static double now_ns(void);
+
 /* ---- running the reader ------------------------------------------------ */
 
 struct exec_arg {
@@ -202,12 +204,23 @@ static char *slurp(int fd, size_t *len)
  * Run the reader with args (NULL-ended) as w, to its end (60 s at most):
  * r->out, r->err, r->status as tool_run() gives them, -J periods parsed.
  */
+static int reader_run_sig(struct tool_run *r, const struct who *w,
+			  const char *const *args, int sig, double after_s);
+
 static int reader_run(struct tool_run *r, const struct who *w, const char *const *args)
+{
+	return reader_run_sig(r, w, args, 0, 0);
+}
+
+/* The same, sending sig (host root: to the reader itself) after after_s. */
+static int reader_run_sig(struct tool_run *r, const struct who *w,
+			  const char *const *args, int sig, double after_s)
 {
 	const char *argv[32] = { READER };
 	struct exec_arg a = { .argv = argv, .device = w->device };
 	int i = 1, st = 0;
 	time_t deadline = time(NULL) + 60;
+	double start = now_ns();
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
@@ -224,6 +237,11 @@ static int reader_run(struct tool_run *r, const struct who *w, const char *const
 	if (!pid)
 		_exit(reader_child(w, &a));
 	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (sig && now_ns() - start > after_s * 1e9) {
+			kill(pid, sig);
+			r->stopped = true;
+			sig = 0;
+		}
 		if (time(NULL) > deadline && !r->timed_out) {
 			kill(pid, SIGKILL);
 			r->timed_out = true;
@@ -1025,6 +1043,35 @@ TEST_F(reader, json_driven)
 			       r.out + (r.len > 1400 ? r.len - 1400 : 0));
 		tool_free(&r);
 	}
+}
+
+/*
+ * Stopped mid-stream, as intel_gpu_top 2.x: SIGINT ends the array ("]",
+ * a whole document), SIGTERM prints nothing more; both exit 0.
+ */
+TEST_F(reader, json_stopped_by_signal)
+{
+	static const char * const args[] = { "-J", "-s", "300", "-d", GPU1_PCI, NULL };
+	struct jdoc *d = calloc(1, sizeof(*d));
+	struct tool_run r;
+
+	ASSERT_NE(NULL, d);
+	ASSERT_EQ(0, reader_run_sig(&r, &host, args, SIGINT, 1.5));
+	EXPECT_TRUE(tool_exited(&r, 0)) log_run(_metadata, "-J, SIGINT", &host, &r);
+	EXPECT_LE(3, r.nr);
+	ASSERT_LE(2, r.len);
+	EXPECT_STREQ("}]\n", r.out + r.len - 3);
+	EXPECT_EQ(0, jdoc_parse(r.out, d));
+	EXPECT_EQ(r.nr, jlen(d, ""));
+	tool_free(&r);
+
+	ASSERT_EQ(0, reader_run_sig(&r, &host, args, SIGTERM, 1.5));
+	EXPECT_TRUE(tool_exited(&r, 0)) log_run(_metadata, "-J, SIGTERM", &host, &r);
+	EXPECT_LE(3, r.nr);
+	ASSERT_LE(2, r.len);
+	EXPECT_STREQ("\n}", r.out + r.len - 2);
+	tool_free(&r);
+	free(d);
 }
 
 /* The container's share in -J: its own clients' busy, "n/a" when off. */

@@ -54,8 +54,7 @@ static void usage(FILE *f)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	stop = sig;
 }
 
 enum out_mode { OUT_TOP, OUT_JSON, OUT_CSV, OUT_OPENMETRICS, OUT_TEXTFILE };
@@ -202,9 +201,7 @@ static int top_main(int argc, char **argv)
 		return ret;
 	}
 	sigaction(SIGINT, &sa, NULL);
-	/* -J: as intel_gpu_top, SIGTERM ends it with nothing more printed */
-	if (mode != OUT_JSON)
-		sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	ret = NGP_EXIT_OK;
 	if (mode == OUT_JSON)
 		json_begin(stdout, our_json(&o));
@@ -221,8 +218,11 @@ static int top_main(int argc, char **argv)
 		if (ret)
 			break;
 	}
-	/* -J: "]" after the last sample, on -n or SIGINT, as intel_gpu_top 2.x */
-	if (mode == OUT_JSON && ret == NGP_EXIT_OK)
+	/*
+	 * -J: "]" after the last sample, on -n or SIGINT, as intel_gpu_top 2.x;
+	 * on SIGTERM nothing more, as it (which dies of it)
+	 */
+	if (mode == OUT_JSON && ret == NGP_EXIT_OK && stop != SIGTERM)
 		json_end(stdout, our_json(&o));
 	cli_sampler_close(&cs);
 	return ret;
