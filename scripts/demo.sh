@@ -18,7 +18,11 @@ out=$BUILD/demo/$kver
 
 tests=$out/art/tests
 mkdir -p "$tests"
-make -s -C "$here/userspace" O="$tests" LDFLAGS=-static "$tests/nsgpuperf-sample"
+# The reader as users get it (make static: no library needed in the VM)
+# and the perf_event_open shim for Debian's own intel_gpu_top.
+make -s -C "$here/userspace" O="$BUILD/demo/userspace" static \
+	STATIC_PREFIX="$("$here/scripts/static-deps.sh")"
+cp "$BUILD/demo/userspace/static/nsgpuperf" "$tests/"
 make -s -C "$here/userspace" O="$tests" "$tests/libnsgpuperf-preload.so"
 make -s -C "$here/selftests" O="$BUILD/demo/tools" \
 	HARNESS_DIR="$(cat "$BUILD/demo/srcdir")" "$BUILD/demo/tools/userns-exec"

@@ -111,8 +111,11 @@ static int count_samples(const char *path)
 	return n;
 }
 
-/* CPU ms per sample of one tool, or a negative number if it failed. */
-static double run_tool(const struct tool *t)
+/*
+ * CPU ms per sample of one tool (*sys_ms: the system part), or a negative
+ * number if it failed.
+ */
+static double run_tool(const struct tool *t, double *sys_ms)
 {
 	struct timespec ts = { RUN_MS / 1000, (RUN_MS % 1000) * 1000000L };
 	struct rusage ru;
@@ -143,6 +146,7 @@ static double run_tool(const struct tool *t)
 	}
 	cpu_ms = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 		 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+	*sys_ms = (ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3) / samples;
 	return cpu_ms / samples;
 }
 
@@ -163,7 +167,7 @@ int main(void)
 	}
 	close(session);
 
-	printf("# reader_bench: CPU time per -J sample (user+system), period %s ms, %d s per run, host root, GPU %s\n",
+	printf("# reader_bench: CPU time per -J sample (user+system, and the system part), period %s ms, %d s per run, host root, GPU %s\n",
 	       PERIOD_MS, RUN_MS / 1000, GPU_PCI);
 	printf("# %-8s", "clients");
 	for (k = 0; k < sizeof(tools) / sizeof(tools[0]); k++)
@@ -187,12 +191,12 @@ int main(void)
 		}
 		printf("# %-8d", clients[i]);
 		for (k = 0; k < sizeof(tools) / sizeof(tools[0]); k++) {
-			double ms = run_tool(&tools[k]);
+			double sys_ms, ms = run_tool(&tools[k], &sys_ms);
 
 			if (ms < 0)
 				printf(" | %24s", "failed");
 			else
-				printf(" | %21.2f ms", ms);
+				printf(" | %8.2f ms (sys %7.2f)", ms, sys_ms);
 			fflush(stdout);
 		}
 		printf("\n");

@@ -39,6 +39,7 @@ static void usage(FILE *f)
 		"  -n, --count N      stop after N samples (default: until killed)\n"
 		"      --cgroup PATH  this container's usage narrowed to a cgroup in it\n"
 		"  -p, --physical     per engine instead of per engine class\n"
+		"  -J, --json         JSON: intel_gpu_top 2.x's -J plus a \"cgroup\" object\n"
 		"  -c, --csv          CSV: a header line, then a row per sample\n"
 		"      --openmetrics  OpenMetrics on stdout, one exposition per sample\n"
 		"      --textfile DIR write DIR/nsgpuperf.prom each sample (atomically),\n"
@@ -53,14 +54,13 @@ static void usage(FILE *f)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	stop = sig;
 }
 
-enum out_mode { OUT_TOP, OUT_CSV, OUT_OPENMETRICS, OUT_TEXTFILE };
+enum out_mode { OUT_TOP, OUT_JSON, OUT_CSV, OUT_OPENMETRICS, OUT_TEXTFILE };
 
 static const char *const mode_opts[] = {
-	[OUT_TOP] = "", [OUT_CSV] = "-c", [OUT_OPENMETRICS] = "--openmetrics",
+	[OUT_TOP] = "", [OUT_JSON] = "-J", [OUT_CSV] = "-c", [OUT_OPENMETRICS] = "--openmetrics",
 	[OUT_TEXTFILE] = "--textfile",
 };
 
@@ -80,6 +80,14 @@ static int parse_ulong(const char *opt, const char *arg, unsigned long min,
 }
 
 /* One sample in the chosen output; 0 or the exit code. */
+static const struct json_opts *our_json(const struct cli_opts *o)
+{
+	static struct json_opts jo = { .layout = IGT_LAYOUT_1_28, .cgroup = true };
+
+	jo.physical = o->physical;
+	return &jo;
+}
+
 static int emit(enum out_mode mode, const char *textfile, struct cli_sampler *cs,
 		const struct cli_opts *o, struct ngp_error *e)
 {
@@ -87,6 +95,9 @@ static int emit(enum out_mode mode, const char *textfile, struct cli_sampler *cs
 	const struct ngp_gpu *gpus[1] = { cs->gpu };
 
 	switch (mode) {
+	case OUT_JSON:
+		json_sample(stdout, our_json(o), cs->gpu, &cs->sample, cs->index - 1);
+		break;
 	case OUT_CSV:
 		if (cs->index == 1)
 			csv_header(stdout, o, &cs->sample);
@@ -115,6 +126,7 @@ static int top_main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "physical", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "openmetrics", no_argument, NULL, OPT_OPENMETRICS },
 		{ "textfile", required_argument, NULL, OPT_TEXTFILE },
@@ -131,7 +143,7 @@ static int top_main(int argc, char **argv)
 	int opt, ret;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "d:s:n:pch", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:s:n:pJch", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			o.device = optarg;
@@ -152,10 +164,11 @@ static int top_main(int argc, char **argv)
 		case 'p':
 			o.physical = true;
 			break;
+		case 'J':
 		case 'c':
 		case OPT_OPENMETRICS:
 		case OPT_TEXTFILE:
-			want = opt == 'c' ? OUT_CSV :
+			want = opt == 'J' ? OUT_JSON : opt == 'c' ? OUT_CSV :
 			       opt == OPT_OPENMETRICS ? OUT_OPENMETRICS : OUT_TEXTFILE;
 			if (mode != OUT_TOP && mode != want) {
 				fprintf(stderr, "%s: %s and %s: one output at a time\n",
@@ -190,6 +203,8 @@ static int top_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ret = NGP_EXIT_OK;
+	if (mode == OUT_JSON)
+		json_begin(stdout, our_json(&o));
 	while (!stop && (o.count < 0 || cs.index < (unsigned long)o.count)) {
 		int r = cli_sampler_next(&cs, &o, &e);
 
@@ -203,6 +218,12 @@ static int top_main(int argc, char **argv)
 		if (ret)
 			break;
 	}
+	/*
+	 * -J: "]" after the last sample, on -n or SIGINT, as intel_gpu_top 2.x;
+	 * on SIGTERM nothing more, as it (which dies of it)
+	 */
+	if (mode == OUT_JSON && ret == NGP_EXIT_OK && stop != SIGTERM)
+		json_end(stdout, our_json(&o));
 	cli_sampler_close(&cs);
 	return ret;
 }

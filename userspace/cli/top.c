@@ -113,7 +113,8 @@ static void text_line(FILE *f, const struct cli_sampler *cs, bool physical)
 	if (!u->available || u->incomplete) {
 		fprintf(f, " share n/a");
 	} else {
-		fprintf(f, " share(%s)", u->scope_label);
+		fprintf(f, " share(%s, %u client%s)", u->scope_label, u->nr_clients,
+			u->nr_clients == 1 ? "" : "s");
 		for (i = 0; i < u->nr_classes; i++)
 			fprintf(f, " %s %.1f%%", usage_class_label(u, i),
 				u->classes[i].pct);

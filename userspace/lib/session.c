@@ -385,7 +385,7 @@ int ngp_session_open(struct ngp_session *s, const char *path,
 	s->version.size = sizeof(s->version);
 	if (ioctl(s->fd, NSGPUPERF_IOC_VERSION, &s->version)) {
 		ret = ngp_fail(e, -errno, NGP_EXIT_ABI,
-			       "%s: NSGPUPERF_IOC_VERSION failed (%s): this is not an nsgpuperf device, or its module is too old (nsgpuperf needs ABI %d or newer)",
+			       "%s: does not answer NSGPUPERF_IOC_VERSION (%s): this is not an nsgpuperf device, or its module is too old (this reader needs ABI %d or newer)",
 			       path, strerror(errno), NGP_MIN_ABI);
 		goto err;
 	}
