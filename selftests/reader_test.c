@@ -1030,7 +1030,8 @@ TEST_F(reader, json_driven)
 		ASSERT_EQ(3, r.nr);
 		EXPECT_EQ(0, top_check_json(&r, &want, TOP_CLASSES))
 			log_run(_metadata, "-J", whom[i], &r);
-		EXPECT_STREQ("container", top_get(&r.s[2], "cgroup|scope"));
+		EXPECT_STREQ(whom[i] == &host ? "host" : "container",
+			     top_get(&r.s[2], "cgroup|scope"));
 		EXPECT_STREQ("true", top_get(&r.s[2], "cgroup|available"));
 		tool_free(&r);
 
@@ -1351,16 +1352,21 @@ TEST_F(reader, text_lines_when_not_a_terminal)
 	tool_free(&r);
 }
 
-/* --help and bad options: exit 2 */
+/* --help: exit 0, its usage on stdout; bad options: exit 2 */
 TEST_F(reader, usage_errors)
 {
+	static const char * const help[] = { "--help", NULL };
 	static const char * const bad[][4] = {
-		{ "--help", NULL }, { "-x", NULL }, { "-n", "0", NULL },
+		{ "-x", NULL }, { "-n", "0", NULL },
 		{ "-s", "soon", NULL }, { "list", "extra", NULL },
 	};
 	struct tool_run r;
 	unsigned int i;
 
+	ASSERT_EQ(0, reader_run(&r, &host, help));
+	EXPECT_TRUE(tool_exited(&r, 0)) log_run(_metadata, "--help", &host, &r);
+	EXPECT_NE(NULL, strstr(r.out, "usage: nsgpuperf"));
+	tool_free(&r);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		ASSERT_EQ(0, reader_run(&r, &host, bad[i]));
 		EXPECT_TRUE(tool_exited(&r, 2)) log_run(_metadata, bad[i][0], &host, &r);

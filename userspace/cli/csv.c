@@ -9,7 +9,8 @@
  *                             copy, video, video-enhance, compute; the mean
  *                             over the class's engines), or with -p per
  *                             engine (<e>: rcs0, bcs0, vcs1, ...)
- *   usage_scope               "container", or the --cgroup given
+ *   usage_scope               "container" ("host" for the host's own
+ *                             processes), or the --cgroup given
  *   usage_clients             DRM clients of the GPU in that scope
  *   usage_<class>_pct         that scope's own busy % per class the GPU
  *                             has (mean per engine, as intel_gpu_top's

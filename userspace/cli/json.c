@@ -29,7 +29,8 @@
  * "clients" (we do not scan /proc) and, last in each sample:
  *
  *	"cgroup": {
- *		"scope": "container",		the usage scope: "container", or
+ *		"scope": "container",		the usage scope: "container" ("host"
+ *						for the host's processes), or
  *						the sub-cgroup given (--cgroup)
  *		"nr_clients": 2,		DRM clients in the scope
  *		"available": true,		false: busy figures are "n/a"

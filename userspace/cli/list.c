@@ -191,7 +191,7 @@ int list_main(int argc, char **argv)
 			break;
 		case 'h':
 			list_usage(stdout);
-			return NGP_EXIT_USAGE;
+			return NGP_EXIT_OK;
 		default:
 			list_usage(stderr);
 			return NGP_EXIT_USAGE;

@@ -7,8 +7,7 @@
  *   nsgpuperf list [-J]
  *   nsgpuperf exporter --listen ADDR:PORT ...
  *
- * Exit codes (enum ngp_exit): 0 ok, 1 other failure, 2 usage (and
- * --help), 3 node missing / module not loaded, 4 an access rule refused
+ * Exit codes (enum ngp_exit): 0 ok (and --help), 1 other failure, 2 usage, 3 node missing / module not loaded, 4 an access rule refused
  * the open, 5 module ABI too old, 6 no GPU in scope or -d matched none.
  */
 #include <errno.h>
@@ -181,7 +180,7 @@ static int top_main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return NGP_EXIT_USAGE;
+			return NGP_EXIT_OK;
 		default:
 			usage(stderr);
 			return NGP_EXIT_USAGE;

@@ -39,7 +39,7 @@
  *   nsgpuperf_cgroup_busy_seconds_total{gpu,class,scope}      counter
  *       this container's (or --cgroup's) own DRM clients' busy time per
  *       engine class, summed over the class's engines (so up to N s/s on a
- *       class of N engines); scope "container" or the --cgroup path.  When
+ *       class of N engines); scope "container" ("host" on the host) or the --cgroup path.  When
  *       usage is unavailable (i915 with GuC before 6.5, host policy, no
  *       cgroup scope) or incomplete (some clients report none), these
  *       series are left out, never 0, and _available is 0 with a reason.

@@ -81,13 +81,17 @@ static const char *usage_class_label(const struct ngp_usage *u, int i)
 	return u->classes[i].fdinfo_name;
 }
 
-/* "container", or the sub-cgroup the scope was narrowed to */
+/* "container" ("host"), or the sub-cgroup the scope was narrowed to */
 static void usage_title(const struct ngp_usage *u, char *buf, size_t len)
 {
+	/* the host's own processes see every client: not a share */
+	const char *what = strcmp(u->scope_label, "host") ?
+			   "This container's share" : "Usage by DRM clients";
+
 	if (!u->available)
-		snprintf(buf, len, "This container's share: n/a (%s)", u->why);
+		snprintf(buf, len, "%s: n/a (%s)", what, u->why);
 	else
-		snprintf(buf, len, "This container's share (scope: %s, %u client%s)%s",
+		snprintf(buf, len, "%s (scope: %s, %u client%s)%s", what,
 			 u->scope_label, u->nr_clients, u->nr_clients == 1 ? "" : "s",
 			 u->incomplete ? ": n/a, some clients report no usage" : "");
 }

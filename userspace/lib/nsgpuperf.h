@@ -188,7 +188,7 @@ struct ngp_usage {
 	bool available;			/* false: show "n/a", never 0 */
 	char why[160];			/* why not available, for the user */
 	uint32_t scope;			/* NSGPUPERF_SCOPE_* */
-	char scope_label[NSGPUPERF_PATH_LEN];	/* "container" or the cgroup */
+	char scope_label[NSGPUPERF_PATH_LEN];	/* "container", "host" or the cgroup */
 	bool incomplete;		/* some clients report nothing: n/a */
 	uint32_t nr_clients;
 	int nr_classes;

@@ -120,7 +120,7 @@ static int explain_eperm(const char *path, struct ngp_error *e)
 				"; also, the node's owner is not mapped into this user namespace" : "");
 	if (owner_unmapped)
 		return ngp_fail(e, -EPERM, NGP_EXIT_DENIED,
-				"%s: permission denied: the node's owner (uid %u, gid %u here: unmapped) is not mapped into this user namespace; on the host, make the node the container's root ids (chown 100000:100000 or whatever the container's root maps to, as the nsgpuperf host helper does)",
+				"%s: permission denied: the node's owner (uid %u, gid %u here: unmapped) is not mapped into this user namespace; on the host, give the node the host ids of the container's root (e.g. chown 100000:100000 on a default LXC/Proxmox idmap)",
 				path, (unsigned int)st.st_uid, (unsigned int)st.st_gid);
 	return ngp_fail(e, -EPERM, NGP_EXIT_DENIED,
 			"%s: permission denied by the device cgroup (or an LSM): allow the character device %u:%u for this container (LXC: lxc.cgroup2.devices.allow = c %u:%u rw)",

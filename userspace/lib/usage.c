@@ -63,12 +63,21 @@ static enum ngp_class class_of(const char *fdinfo)
 	return NGP_NR_CLASSES;
 }
 
+/*
+ * The v2 root cgroup's id: a scope rooted there is the whole host (the
+ * host's own processes), not a container.
+ */
+#define CGROUP_V2_ROOT_ID	1
+
 static void scope_label(const struct ngp_session *s,
 			const struct ngp_usage_state *u, struct ngp_usage *us)
 {
 	us->scope = s->version.scope;
 	if (u->cgroup_fd >= 0)
 		snprintf(us->scope_label, sizeof(us->scope_label), "%s", u->label);
+	else if (s->version.scope == NSGPUPERF_SCOPE_CGROUP_NS &&
+		 s->version.scope_cgroup_id == CGROUP_V2_ROOT_ID)
+		snprintf(us->scope_label, sizeof(us->scope_label), "host");
 	else if (s->version.scope == NSGPUPERF_SCOPE_CGROUP_NS)
 		snprintf(us->scope_label, sizeof(us->scope_label), "container");
 	else if (s->version.scope == NSGPUPERF_SCOPE_OWN_CGROUP)
