@@ -62,13 +62,6 @@
 #define CT_OPENMETRICS	"application/openmetrics-text; version=1.0.0; charset=utf-8"
 #define CT_PROMETHEUS	"text/plain; version=0.0.4; charset=utf-8"
 
-static const struct mock_drive want = {
-	.act_mhz = 1000, .req_mhz = 1300, .irq_per_s = 2000, .rc6_pct = 40,
-	.rcs0_busy = 25, .bcs0_wait = 5, .vcs1_busy = 75, .vecs0_sema = 10,
-}, decoy = {
-	.act_mhz = 300, .req_mhz = 350, .irq_per_s = 50, .rc6_pct = 90,
-	.rcs0_busy = 60, .bcs0_wait = 30, .vcs1_busy = 15, .vecs0_sema = 45,
-};
 
 /* Busy time (ns) the DRM clients add: exact in binary, as seconds. */
 #define CT_GPU1_RENDER	2000000000ull	/* 2 s */
@@ -391,14 +384,7 @@ FIXTURE_SETUP(exporter)
 	ASSERT_EQ(0, access(NGP_BIN, X_OK)) TH_LOG("%s missing in the VM", NGP_BIN);
 	ASSERT_EQ(0, access(USERNS_EXEC, X_OK));
 	ASSERT_EQ(0, loopback_up());
-	if (!pci_bound(GPU1_PCI))
-		pci_bind(GPU1_PCI);
-	ASSERT_TRUE(pci_bound(GPU0_PCI));
-	ASSERT_TRUE(pci_bound(GPU1_PCI));
-	ASSERT_EQ(0, mock_drive(GPU1_PCI, &want));
-	ASSERT_EQ(0, mock_drive(GPU0_PCI, &decoy));
-	ASSERT_EQ(0, mock_drive(OTHER_PCI, &decoy));
-	drm_nodes_open_to_all();
+	ASSERT_EQ(0, drive_gpus());
 	unlink(CT_NODE);
 	ASSERT_EQ(0, nsgp_mknod(CT_NODE, CT_UID, CT_UID, 0600));
 	mkdir(CT_CG, 0755);
@@ -527,8 +513,8 @@ TEST_F_TIMEOUT(exporter, scrape, 300)
 		EXPECT_STREQ(CT_PROMETHEUS, s[i].type);
 	}
 	TH_LOG("a scrape (Prometheus text):\n%s", s[SCRAPES - 1].body);
-	EXPECT_EQ(0, check_rates(s, SCRAPES, GPU1_PCI, &want));
-	EXPECT_EQ(0, check_rates(s, SCRAPES, GPU0_PCI, &decoy));
+	EXPECT_EQ(0, check_rates(s, SCRAPES, GPU1_PCI, &mock_want));
+	EXPECT_EQ(0, check_rates(s, SCRAPES, GPU0_PCI, &mock_decoy));
 	EXPECT_EQ(0, promtool_check(_metadata, s[SCRAPES - 1].body));
 
 	/* both GPUs, as the container sees them; never the non-Intel one */
@@ -639,7 +625,7 @@ TEST_F_TIMEOUT(exporter, openmetrics_stdout, 120)
 	EXPECT_STREQ("", strstr(second, "# EOF\n") ? strstr(second, "# EOF\n") + 6 : "x");
 	/* the second covers one period: gauges are the driven frequency */
 	EXPECT_TRUE(fabs(gpu_series(second, "nsgpuperf_frequency_actual_hertz", GPU1_PCI, NULL) -
-			 want.act_mhz * 1e6) <= 0.10 * want.act_mhz * 1e6);
+			 mock_want.act_mhz * 1e6) <= 0.10 * mock_want.act_mhz * 1e6);
 	EXPECT_EQ(CT_GPU1_RENDER / 1e9, usage_series(second, GPU1_PCI, "render"));
 	EXPECT_LT(0, gpu_series(second, "nsgpuperf_enabled_seconds_total", GPU1_PCI, NULL));
 	EXPECT_EQ(NULL, strstr(out, GPU0_PCI));

@@ -39,6 +39,7 @@
 #include "igt_top.h"
 #include "mock_i915_uapi.h"
 #include "nsgp_test.h"
+#include "nsgp_usage.h"
 
 #define READER		"/tests/nsgpuperf"
 #define PERS_DIR	"/tmp/pers"
@@ -73,13 +74,6 @@ static const char * const who_names[] = {
 	"personality 1.27 (container root)", "personality 1.28 (container root)",
 };
 
-static const struct mock_drive want = {
-	.act_mhz = 1000, .req_mhz = 1300, .irq_per_s = 2000, .rc6_pct = 40,
-	.rcs0_busy = 25, .bcs0_wait = 5, .vcs1_busy = 75, .vecs0_sema = 10,
-}, decoy = {
-	.act_mhz = 300, .req_mhz = 350, .irq_per_s = 50, .rc6_pct = 90,
-	.rcs0_busy = 60, .bcs0_wait = 30, .vcs1_busy = 15, .vecs0_sema = 45,
-};
 
 /* ---- the container and its DRM clients ------------------------------------- */
 
@@ -164,82 +158,61 @@ static int open_render(const char *pci)
 	return -ENOENT;
 }
 
-struct client {
-	pid_t pid;
-	int cmd;
+struct named_client {
+	pid_t ns_pid;
+	const char *pci, *name;
+	int nfds;
+	int fd[4];
 };
+
+static int named_client_setup(void *arg)
+{
+	struct named_client *nc = arg;
+	int i;
+
+	if ((nc->ns_pid && ct_enter(nc->ns_pid)) || prctl(PR_SET_NAME, nc->name))
+		return 1;
+	for (i = 0; i < nc->nfds && i < 4; i++)
+		if ((nc->fd[i] = open_render(nc->pci)) < 0)
+			return 2;
+	return 0;
+}
+
+static int named_client_run(int go, void *arg)
+{
+	const struct named_client *nc = arg;
+	char ch;
+
+	while (read(go, &ch, 1) == 1 && ch != 'q') {
+		unsigned int cls = ch == 'r' ? I915_ENGINE_CLASS_RENDER :
+				   ch == 'c' ? I915_ENGINE_CLASS_COPY :
+				   ch == 'v' ? I915_ENGINE_CLASS_VIDEO :
+				   I915_ENGINE_CLASS_VIDEO_ENHANCE;
+
+		if (add_busy(nc->fd[0], cls, BUSY_NS))
+			return 4;
+	}
+	return 0;
+}
 
 /*
  * A DRM client process named name with nfds clients (fds) on the GPU at
  * pci, in the container (ns_pid) or on the host (0).  Commands: 'r', 'c',
  * 'v', 'e' add BUSY_NS to its first fd's render, copy, video or
- * video-enhance time.
+ * video-enhance time; stop_client() ends it.
  */
 static struct client client_start(pid_t ns_pid, const char *pci, const char *name,
 				  int nfds)
 {
-	struct client c = { -1, -1 };
-	int cmd[2], ready[2];
-	char ch;
+	struct named_client nc = { ns_pid, pci, name, nfds, { -1, -1, -1, -1 } };
 
-	if (pipe(cmd) || pipe(ready))
-		return c;
-	fflush(NULL);
-	c.pid = fork();
-	if (!c.pid) {
-		int fd[4], i;
-
-		close(cmd[1]);
-		close(ready[0]);
-		if ((ns_pid && ct_enter(ns_pid)) || prctl(PR_SET_NAME, name))
-			_exit(1);
-		for (i = 0; i < nfds && i < 4; i++)
-			if ((fd[i] = open_render(pci)) < 0)
-				_exit(2);
-		if (write(ready[1], "k", 1) != 1)
-			_exit(3);
-		while (read(cmd[0], &ch, 1) == 1 && ch != 'q') {
-			struct mock_i915_add_busy b = { .busy_ns = BUSY_NS };
-
-			b.engine_class = ch == 'r' ? I915_ENGINE_CLASS_RENDER :
-					 ch == 'c' ? I915_ENGINE_CLASS_COPY :
-					 ch == 'v' ? I915_ENGINE_CLASS_VIDEO :
-					 I915_ENGINE_CLASS_VIDEO_ENHANCE;
-			if (ioctl(fd[0], DRM_IOCTL_MOCK_I915_ADD_BUSY, &b))
-				_exit(4);
-		}
-		_exit(0);
-	}
-	close(cmd[0]);
-	close(ready[1]);
-	if (c.pid < 0 || read(ready[0], &ch, 1) != 1) {
-		if (c.pid > 0)
-			waitpid(c.pid, NULL, 0);
-		c.pid = -1;
-	}
-	close(ready[0]);
-	c.cmd = cmd[1];
-	return c;
+	return client_spawn(named_client_setup, named_client_run, &nc);
 }
 
 static void client_do(struct client *c, const char *cmds)
 {
-	if (c->pid > 0 && write(c->cmd, cmds, strlen(cmds)) < 0)
+	if (c->pid > 0 && write(c->go, cmds, strlen(cmds)) < 0)
 		c->pid = -1;
-}
-
-static int client_end(struct client *c)
-{
-	int st;
-
-	if (c->pid <= 0)
-		return -1;
-	client_do(c, "q");
-	close(c->cmd);
-	if (waitpid(c->pid, &st, 0) != c->pid)
-		return -1;
-	c->pid = -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* ---- running the tools ------------------------------------------------------ */
@@ -467,14 +440,7 @@ FIXTURE_SETUP(pers)
 
 	for (i = 0; i < ARRAY_SIZE(need); i++)
 		ASSERT_EQ(0, access(need[i], X_OK)) TH_LOG("%s missing in the VM", need[i]);
-	if (!pci_bound(GPU1_PCI))
-		pci_bind(GPU1_PCI);
-	ASSERT_TRUE(pci_bound(GPU0_PCI));
-	ASSERT_TRUE(pci_bound(GPU1_PCI));
-	ASSERT_EQ(0, mock_drive(GPU1_PCI, &want));
-	ASSERT_EQ(0, mock_drive(GPU0_PCI, &decoy));
-	ASSERT_EQ(0, mock_drive(OTHER_PCI, &decoy));
-	drm_nodes_open_to_all();
+	ASSERT_EQ(0, drive_gpus());
 	ASSERT_EQ(0, nsgp_mknod(CT_NODE, CT_UID, CT_UID, 0600));
 	mkdir(PERS_DIR, 0755);
 	unlink(PERS);
@@ -486,10 +452,10 @@ FIXTURE_SETUP(pers)
 
 FIXTURE_TEARDOWN(pers)
 {
-	client_end(&self->a);
-	client_end(&self->b);
-	client_end(&self->d);
-	client_end(&self->late);
+	stop_client(&self->a);
+	stop_client(&self->b);
+	stop_client(&self->d);
+	stop_client(&self->late);
 	if (holder > 0) {
 		kill(holder, SIGKILL);
 		waitpid(holder, NULL, 0);
@@ -519,13 +485,13 @@ static void start_clients(struct __test_metadata *_metadata, FIXTURE_DATA(pers) 
  */
 static FIXTURE_DATA(pers) *busy_self;
 
-static void add_busy(int nr, void *arg)
+static void clients_busy_at(int nr, void *arg)
 {
 	(void)arg;
 	if (nr == BUSY_AT && busy_self) {
 		client_do(&busy_self->a, "rrv");
 		client_do(&busy_self->b, "c");
-		client_end(&busy_self->late);
+		stop_client(&busy_self->late);
 		busy_self->late = client_start(holder, GPU1_PCI, "ngp-ct-late", 1);
 	}
 }
@@ -540,7 +506,7 @@ static void compare_json(struct __test_metadata *_metadata, FIXTURE_DATA(pers) *
 			 enum top_engines names, bool clients)
 {
 	const char *args[] = { "-J", "-s", PERIOD, extra, NULL };
-	struct top_json_stop js = { .want = SAMPLES, .at = add_busy };
+	struct top_json_stop js = { .want = SAMPLES, .at = clients_busy_at };
 	struct tool_run r[2];
 	enum who who[2] = { real_who, ours_who };
 	bool exact = real_who == REAL_127;
@@ -551,13 +517,13 @@ static void compare_json(struct __test_metadata *_metadata, FIXTURE_DATA(pers) *
 	busy_self = clients ? self : NULL;
 	for (i = 0; i < 2; i++) {
 		js.seen = 0;
-		client_end(&self->late);	/* each run starts it anew */
+		stop_client(&self->late);	/* each run starts it anew */
 		ASSERT_EQ(0, run(&r[i], who[i], args, top_json_stop, &js, 0, NULL));
 		if (r[i].nr < SAMPLES || !tool_exited(&r[i], 0))
 			log_run(_metadata, who[i], &r[i]);
 		ASSERT_LE(SAMPLES, r[i].nr);
 		EXPECT_TRUE(tool_exited(&r[i], 0));
-		EXPECT_EQ(0, top_check_json(&r[i], &want, names)) log_run(_metadata, who[i], &r[i]);
+		EXPECT_EQ(0, top_check_json(&r[i], &mock_want, names)) log_run(_metadata, who[i], &r[i]);
 		if (clients) {
 			double busy[3];
 
@@ -648,7 +614,7 @@ static void compare_text(struct __test_metadata *_metadata, enum who real_who,
 		/* the values: the first rows (each period within 10% under TCG) */
 		first = strndup(r[i].out, line_end(r[i].out, 2 + (rows < CHECK_ROWS ? rows : CHECK_ROWS)));
 		ASSERT_EQ(0, top_parse_text(first, &t)) log_run(_metadata, who[i], &r[i]);
-		EXPECT_EQ(0, top_check_text(&t, &want, names)) log_run(_metadata, who[i], &r[i]);
+		EXPECT_EQ(0, top_check_text(&t, &mock_want, names)) log_run(_metadata, who[i], &r[i]);
 		free(first);
 	}
 	/* the header lines themselves: byte for byte */
@@ -863,7 +829,7 @@ TEST_F_TIMEOUT(pers, own_clients_only, 300)
 	EXPECT_FALSE(has_pid(&ours, host.pid)) log_run(_metadata, PERS_127, &ours);
 	EXPECT_TRUE(has_pid(&ours, self->a.pid)) log_run(_metadata, PERS_127, &ours);
 	EXPECT_TRUE(has_pid(&ours, self->b.pid));
-	client_end(&host);
+	stop_client(&host);
 	tool_free(&real);
 	tool_free(&ours);
 }

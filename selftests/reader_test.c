@@ -82,13 +82,6 @@ static const struct who sibling = {
 	.enter = CT2, .cgroupns = true, .leaf = CT2 "/.lxc", .device = CT_NODE,
 };
 
-static const struct mock_drive want = {
-	.act_mhz = 1000, .req_mhz = 1300, .irq_per_s = 2000, .rc6_pct = 40,
-	.rcs0_busy = 25, .bcs0_wait = 5, .vcs1_busy = 75, .vecs0_sema = 10,
-}, decoy = {
-	.act_mhz = 300, .req_mhz = 350, .irq_per_s = 50, .rc6_pct = 90,
-	.rcs0_busy = 60, .bcs0_wait = 30, .vcs1_busy = 15, .vecs0_sema = 45,
-};
 
 static const char * const ct_cgroups[] = {
 	CT1, CT1 "/init.scope", CT1 "/.lxc", CT2, CT2 "/init.scope", CT2 "/.lxc",
@@ -552,51 +545,47 @@ static double now_ns(void)
  * engine busy render_pct / video_pct of the time would (each a % of one
  * engine), every 2 ms, until stopped (stop_client()).
  */
+struct rate_client {
+	const char *cg, *node;
+	double render_pct, video_pct;
+	int drm;
+};
+
+static int rate_client_setup(void *arg)
+{
+	struct rate_client *rc = arg;
+
+	if (cg_enter(rc->cg))
+		return 1;
+	rc->drm = open(rc->node, O_RDWR | O_CLOEXEC);
+	return rc->drm < 0 ? 2 : 0;
+}
+
+static int rate_client_run(int go, void *arg)
+{
+	const struct rate_client *rc = arg;
+	struct pollfd p = { .fd = go, .events = POLLIN };
+	double t0 = now_ns(), added_r = 0, added_v = 0, el;
+
+	while (poll(&p, 1, 2) == 0) {
+		el = now_ns() - t0;
+		if (add_busy(rc->drm, I915_ENGINE_CLASS_RENDER,
+			     (uint64_t)(el * rc->render_pct / 100 - added_r)) ||
+		    add_busy(rc->drm, I915_ENGINE_CLASS_VIDEO,
+			     (uint64_t)(el * rc->video_pct / 100 - added_v)))
+			return 3;
+		added_r += (uint64_t)(el * rc->render_pct / 100 - added_r);
+		added_v += (uint64_t)(el * rc->video_pct / 100 - added_v);
+	}
+	return 0;
+}
+
 static struct client rate_client(const char *cg, const char *node,
 				 double render_pct, double video_pct)
 {
-	struct client c = { -1, -1 };
-	int ready[2], go[2];
-	char ok;
+	struct rate_client rc = { cg, node, render_pct, video_pct, -1 };
 
-	if (pipe(ready) || pipe(go))
-		return c;
-	fflush(NULL);
-	c.pid = fork();
-	if (!c.pid) {
-		double t0, added_r = 0, added_v = 0, el;
-		struct pollfd p = { .events = POLLIN };
-		int drm;
-
-		close(go[1]);
-		p.fd = go[0];
-		if (cg_enter(cg))
-			_exit(1);
-		drm = open(node, O_RDWR | O_CLOEXEC);
-		if (drm < 0 || write(ready[1], "r", 1) != 1)
-			_exit(2);
-		t0 = now_ns();
-		while (poll(&p, 1, 2) == 0) {
-			el = now_ns() - t0;
-			if (add_busy(drm, I915_ENGINE_CLASS_RENDER,
-				     (uint64_t)(el * render_pct / 100 - added_r)) ||
-			    add_busy(drm, I915_ENGINE_CLASS_VIDEO,
-				     (uint64_t)(el * video_pct / 100 - added_v)))
-				_exit(3);
-			added_r += (uint64_t)(el * render_pct / 100 - added_r);
-			added_v += (uint64_t)(el * video_pct / 100 - added_v);
-		}
-		_exit(0);
-	}
-	close(ready[1]);
-	close(go[0]);
-	if (read(ready[0], &ok, 1) != 1) {
-		waitpid(c.pid, NULL, 0);
-		c.pid = -1;
-	}
-	close(ready[0]);
-	c.go = go[1];
-	return c;
+	return client_spawn(rate_client_setup, rate_client_run, &rc);
 }
 
 static int reload_mock(const char *params);
@@ -616,13 +605,7 @@ FIXTURE_SETUP(reader)
 
 	ASSERT_EQ(0, access(READER, X_OK)) TH_LOG("%s missing in the VM", READER);
 	ASSERT_EQ(0, access(USERNS_EXEC, X_OK));
-	if (!pci_bound(GPU1_PCI))
-		pci_bind(GPU1_PCI);
-	ASSERT_TRUE(pci_bound(GPU0_PCI));
-	ASSERT_TRUE(pci_bound(GPU1_PCI));
-	ASSERT_EQ(0, mock_drive(GPU1_PCI, &want));
-	ASSERT_EQ(0, mock_drive(GPU0_PCI, &decoy));
-	drm_nodes_open_to_all();
+	ASSERT_EQ(0, drive_gpus());
 	fd = nsgp_open(NULL);
 	ASSERT_LE(0, fd);
 	ASSERT_LE(0, nsgp_find_gpu(fd, GPU0_PCI, &self->gpu[0]));
@@ -831,15 +814,15 @@ static void csv_device(struct __test_metadata *_metadata, const struct who *w,
 
 TEST_F(reader, csv_driven_host_root)
 {
-	csv_device(_metadata, &host, GPU1_PCI, &want, false);
-	csv_device(_metadata, &host, self->node[0], &decoy, false);
+	csv_device(_metadata, &host, GPU1_PCI, &mock_want, false);
+	csv_device(_metadata, &host, self->node[0], &mock_decoy, false);
 }
 
 TEST_F(reader, csv_driven_container_root)
 {
-	csv_device(_metadata, &ct, "00:05.0", &want, false);
-	csv_device(_metadata, &ct, "pci:slot=" GPU1_PCI, &want, true);
-	csv_device(_metadata, &ct, strrchr(self->node[0], '/') + 1, &decoy, false);
+	csv_device(_metadata, &ct, "00:05.0", &mock_want, false);
+	csv_device(_metadata, &ct, "pci:slot=" GPU1_PCI, &mock_want, true);
+	csv_device(_metadata, &ct, strrchr(self->node[0], '/') + 1, &mock_decoy, false);
 }
 
 /* ---- the container's share ------------------------------------------------ */
@@ -933,7 +916,7 @@ TEST_F(reader, share_rates)
 	EXPECT_TRUE(csv_shows(&t, "usage_copy_pct", 0));
 	EXPECT_TRUE(csv_all(&t, "usage_clients", "2"));
 	/* the device-wide counters are the mock's, not the clients' */
-	EXPECT_TRUE(csv_shows(&t, "render_busy_pct", want.rcs0_busy));
+	EXPECT_TRUE(csv_shows(&t, "render_busy_pct", mock_want.rcs0_busy));
 
 	run_csv(_metadata, &sibling, NULL, &t);
 	EXPECT_TRUE(csv_shows(&t, "usage_render_pct", 40));
@@ -974,7 +957,7 @@ TEST_F(reader, share_unavailable_is_na)
 	EXPECT_TRUE(csv_all(&t, "usage_render_ns", "n/a"));
 	EXPECT_TRUE(csv_all(&t, "usage_clients", "n/a"));
 	/* the device-wide counters still are */
-	EXPECT_TRUE(csv_shows(&t, "rc6_pct", want.rc6_pct));
+	EXPECT_TRUE(csv_shows(&t, "rc6_pct", mock_want.rc6_pct));
 	ASSERT_EQ(0, write_str(CGROUP_USAGE, self->usage_policy));
 
 	/* GuC submission: before 6.5 i915 prints no engine lines */
@@ -1028,7 +1011,7 @@ TEST_F(reader, json_driven)
 	for (i = 0; i < ARRAY_SIZE(whom); i++) {
 		json_run(_metadata, whom[i], false, &r, NULL);
 		ASSERT_EQ(3, r.nr);
-		EXPECT_EQ(0, top_check_json(&r, &want, TOP_CLASSES))
+		EXPECT_EQ(0, top_check_json(&r, &mock_want, TOP_CLASSES))
 			log_run(_metadata, "-J", whom[i], &r);
 		EXPECT_STREQ(whom[i] == &host ? "host" : "container",
 			     top_get(&r.s[2], "cgroup|scope"));
@@ -1037,7 +1020,7 @@ TEST_F(reader, json_driven)
 
 		json_run(_metadata, whom[i], true, &r, NULL);
 		ASSERT_EQ(3, r.nr);
-		EXPECT_EQ(0, top_check_json(&r, &want, TOP_PHYSICAL))
+		EXPECT_EQ(0, top_check_json(&r, &mock_want, TOP_PHYSICAL))
 			log_run(_metadata, "-J -p", whom[i], &r);
 		if (i)
 			TH_LOG("-J -p as %s, its end:\n%s", whom[i]->name,
@@ -1115,7 +1098,7 @@ TEST_F(reader, json_share)
 		/* the device-wide counters still are */
 		rc6[i] = strtod(jget(d, "%d|rc6|value", i) ?: "nan", NULL);
 	}
-	EXPECT_TRUE(top_within("rc6|value", rc6, 3, want.rc6_pct));
+	EXPECT_TRUE(top_within("rc6|value", rc6, 3, mock_want.rc6_pct));
 	free(d);
 	tool_free(&r);
 	write_str(CGROUP_USAGE, self->usage_policy);

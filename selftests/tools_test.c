@@ -62,13 +62,6 @@ enum top_version {
 	IGT_SID,	/* sid's */
 };
 
-static const struct mock_drive want = {
-	.act_mhz = 1000, .req_mhz = 1300, .irq_per_s = 2000, .rc6_pct = 40,
-	.rcs0_busy = 25, .bcs0_wait = 5, .vcs1_busy = 75, .vecs0_sema = 10,
-}, decoy = {
-	.act_mhz = 300, .req_mhz = 350, .irq_per_s = 50, .rc6_pct = 90,
-	.rcs0_busy = 60, .bcs0_wait = 30, .vcs1_busy = 15, .vecs0_sema = 45,
-};
 
 /*
  * Run a tool as who; args: its arguments after the program, NULL-ended.
@@ -142,15 +135,7 @@ FIXTURE_SETUP(tools)
 	for (i = 0; i < ARRAY_SIZE(need); i++)
 		ASSERT_EQ(0, access(need[i], X_OK)) TH_LOG("%s missing in the VM", need[i]);
 	ASSERT_EQ(0, access(SHIM, R_OK)) TH_LOG("%s missing in the VM", SHIM);
-	if (!pci_bound(GPU1_PCI))
-		pci_bind(GPU1_PCI);
-	ASSERT_TRUE(pci_bound(GPU0_PCI));
-	ASSERT_TRUE(pci_bound(GPU1_PCI));
-	ASSERT_TRUE(pci_bound(OTHER_PCI));
-	ASSERT_EQ(0, mock_drive(GPU1_PCI, &want));
-	ASSERT_EQ(0, mock_drive(GPU0_PCI, &decoy));
-	ASSERT_EQ(0, mock_drive(OTHER_PCI, &decoy));
-	drm_nodes_open_to_all();
+	ASSERT_EQ(0, drive_gpus());
 	unlink(CT_NODE);
 	ASSERT_EQ(0, nsgp_mknod(CT_NODE, CT_UID, CT_UID, 0600));
 }
@@ -199,7 +184,7 @@ static void top_json(struct __test_metadata *_metadata, enum top_version v,
 	if (!tool_exited(&host, 0) || host.nr < SAMPLES)
 		log_run(_metadata, "-J", HOST, &host);
 	ASSERT_LE(SAMPLES, host.nr);
-	EXPECT_EQ(0, top_check_json(&host, &want, names));
+	EXPECT_EQ(0, top_check_json(&host, &mock_want, names));
 
 	js.seen = 0;
 	ASSERT_EQ(0, run(&ct, CT_SHIM, top_prog(v), args, top_json_stop, &js));
@@ -207,7 +192,7 @@ static void top_json(struct __test_metadata *_metadata, enum top_version v,
 		log_run(_metadata, "-J", CT_SHIM, &ct);
 	ASSERT_LE(SAMPLES, ct.nr);
 	EXPECT_TRUE(tool_exited(&ct, 0));
-	EXPECT_EQ(0, top_check_json(&ct, &want, names));
+	EXPECT_EQ(0, top_check_json(&ct, &mock_want, names));
 	EXPECT_TRUE(top_same_structure(&host.s[host.nr - 1], &ct.s[ct.nr - 1]));
 	TH_LOG("-J as %s: %d periods, last: %s/%s MHz, %s irq/s, rc6 %s%%",
 	       who_names[CT_SHIM], ct.nr, top_get(&ct.s[ct.nr - 1], "frequency|actual"),
@@ -255,7 +240,7 @@ static void top_text(struct __test_metadata *_metadata, enum top_version v,
 	ASSERT_EQ(0, run(&host, HOST, top_prog(v), args, top_text_stop, &ts));
 	ASSERT_EQ(0, top_parse_text(host.out, &t)) log_run(_metadata, "-l", HOST, &host);
 	EXPECT_LE(ROWS, t.nrows);
-	EXPECT_EQ(0, top_check_text(&t, &want, names)) log_run(_metadata, "-l", HOST, &host);
+	EXPECT_EQ(0, top_check_text(&t, &mock_want, names)) log_run(_metadata, "-l", HOST, &host);
 
 	ASSERT_EQ(0, run(&ct, CT_SHIM, top_prog(v), args, top_text_stop, &ts));
 	if (!tool_exited(&ct, 0))
@@ -263,7 +248,7 @@ static void top_text(struct __test_metadata *_metadata, enum top_version v,
 	EXPECT_TRUE(tool_exited(&ct, 0));
 	ASSERT_EQ(0, top_parse_text(ct.out, &t)) log_run(_metadata, "-l", CT_SHIM, &ct);
 	EXPECT_LE(ROWS, t.nrows);
-	EXPECT_EQ(0, top_check_text(&t, &want, names)) log_run(_metadata, "-l", CT_SHIM, &ct);
+	EXPECT_EQ(0, top_check_text(&t, &mock_want, names)) log_run(_metadata, "-l", CT_SHIM, &ct);
 	/* the same header lines (columns) as for host root */
 	hl = header_len(host.out);
 	EXPECT_NE(0, hl);
@@ -460,11 +445,11 @@ TEST_F(tools, perf_i915)
 	EXPECT_TRUE(tool_exited(&ct, 0));
 	/* rcs0-busy: ns busy per ns; actual-frequency: MHz x s */
 	busy = csv_rate(host.err, "i915/rcs0-busy/", count, sizeof(count));
-	EXPECT_TRUE(near(busy, decoy.rcs0_busy * 1e7)) TH_LOG("host busy %f/s", busy);
+	EXPECT_TRUE(near(busy, mock_decoy.rcs0_busy * 1e7)) TH_LOG("host busy %f/s", busy);
 	busy = csv_rate(ct.err, "i915/rcs0-busy/", count, sizeof(count));
-	EXPECT_TRUE(near(busy, decoy.rcs0_busy * 1e7)) TH_LOG("shim busy %f/s", busy);
+	EXPECT_TRUE(near(busy, mock_decoy.rcs0_busy * 1e7)) TH_LOG("shim busy %f/s", busy);
 	freq = csv_rate(ct.err, "i915/actual-frequency/", count, sizeof(count));
-	EXPECT_TRUE(near(freq, decoy.act_mhz)) TH_LOG("shim freq %f/s", freq);
+	EXPECT_TRUE(near(freq, mock_decoy.act_mhz)) TH_LOG("shim freq %f/s", freq);
 	TH_LOG("through the shim: rcs0-busy %.0f ns/s, actual-frequency %.1f MHz", busy, freq);
 	tool_free(&host);
 	tool_free(&ct);

@@ -34,10 +34,6 @@
 #define CT_CG		CG "/top-test"	/* the container's cgroup */
 #define ROWS		"30"
 
-static const struct mock_drive want = {
-	.act_mhz = 1000, .req_mhz = 1300, .irq_per_s = 2000, .rc6_pct = 40,
-	.rcs0_busy = 25, .bcs0_wait = 5, .vcs1_busy = 75, .vecs0_sema = 10,
-};
 
 /* Run tmux with these arguments as the container's root; 0 or -errno. */
 static int tmux(struct tool_run *r, const char *const *args)
@@ -151,9 +147,7 @@ FIXTURE_SETUP(top)
 
 	ASSERT_EQ(0, access(TMUX, X_OK)) TH_LOG("tmux missing in the VM");
 	ASSERT_EQ(0, access(READER, X_OK)) TH_LOG("%s missing in the VM", READER);
-	ASSERT_TRUE(pci_bound(GPU1_PCI));
-	ASSERT_EQ(0, mock_drive(GPU1_PCI, &want));
-	drm_nodes_open_to_all();
+	ASSERT_EQ(0, drive_gpus());
 	unlink(CT_NODE);
 	ASSERT_EQ(0, nsgp_mknod(CT_NODE, CT_UID, CT_UID, 0600));
 	unlink(SOCK);
@@ -213,13 +207,13 @@ TEST_F_TIMEOUT(top, screen_keys_and_quit, 180)
 	EXPECT_TRUE(busy > 22.5 && busy < 27.5) TH_LOG("Render/3D busy %.1f, driven 25", busy);
 	line = strstr(r.out, "req ");
 	ASSERT_NE(NULL, line);
-	EXPECT_TRUE(fabs(strtod(line + 4, NULL) - want.req_mhz) < want.req_mhz * 0.1);
+	EXPECT_TRUE(fabs(strtod(line + 4, NULL) - mock_want.req_mhz) < mock_want.req_mhz * 0.1);
 	line = strstr(r.out, "act ");
 	ASSERT_NE(NULL, line);
-	EXPECT_TRUE(fabs(strtod(line + 4, NULL) - want.act_mhz) < want.act_mhz * 0.1);
+	EXPECT_TRUE(fabs(strtod(line + 4, NULL) - mock_want.act_mhz) < mock_want.act_mhz * 0.1);
 	line = strstr(r.out, "RC6 ");
 	ASSERT_NE(NULL, line);
-	EXPECT_TRUE(fabs(strtod(line + 4, NULL) - want.rc6_pct) < 4);
+	EXPECT_TRUE(fabs(strtod(line + 4, NULL) - mock_want.rc6_pct) < 4);
 	tool_free(&r);
 
 	/* 1: one row per engine */

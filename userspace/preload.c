@@ -26,7 +26,8 @@
  *
  * No state is kept between calls: no allocation, no locks, no stdio, no
  * caching; the only globals are the real functions, resolved once.  Safe
- * in threads and in forked children.
+ * in threads and in forked children.  The device calls are libnsgpuperf's
+ * lowest layer (lib/device.c), which keeps to the same rules.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -45,13 +46,11 @@
 #include <linux/nsgpuperf.h>
 #include <linux/perf_event.h>
 
+#include "lib/ngp_device.h"
+
 #define SHIM_EXPORT	__attribute__((visibility("default")))
-#define DEFAULT_DEVICE	"/dev/nsgpuperf"
 /* GPUs looked at per call; a GPU past these is passed to the real syscall */
 #define MAX_GPUS	32
-/* DRM render nodes are renderD128..renderD191 */
-#define RENDER_MINOR_FIRST	128
-#define RENDER_MINOR_LAST	191
 
 /* Not served: hand the call to the real perf_event_open. */
 #define NOT_SERVED	(-1L - 4095)
@@ -132,53 +131,13 @@ static int attr_readable(const void *p)
 	return ret < 0 && errno == EINVAL;
 }
 
-static int open_device(void)
-{
-	const char *path = getenv("NSGPUPERF_DEVICE");
-
-	if (!path || !*path)
-		path = DEFAULT_DEVICE;
-	/* read access is all the device needs: a read-only bind mount works */
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-/* Show the session every render node this process can open. */
-static void present_gpus(int dev)
-{
-	char path[] = "/dev/dri/renderD000";
-	char *digits = path + sizeof(path) - 4;
-	int minor, drm;
-
-	for (minor = RENDER_MINOR_FIRST; minor <= RENDER_MINOR_LAST; minor++) {
-		struct nsgpuperf_gpu_present p = { .size = sizeof(p) };
-
-		digits[0] = '0' + minor / 100;
-		digits[1] = '0' + minor / 10 % 10;
-		digits[2] = '0' + minor % 10;
-		drm = open(path, O_RDWR | O_CLOEXEC);
-		if (drm < 0)
-			continue;
-		p.drm_fd = drm;
-		ioctl(dev, NSGPUPERF_IOC_PRESENT_GPU, &p);
-		close(drm);
-	}
-}
-
 /* Whether the session lists a GPU whose PMU has this type. */
 static int type_served(int dev, __u32 type)
 {
 	struct nsgpuperf_gpu_info gpus[MAX_GPUS];
-	struct nsgpuperf_gpu_list list = {
-		.size = sizeof(list),
-		.count = MAX_GPUS,
-		.entry_size = sizeof(gpus[0]),
-		.gpus = (uintptr_t)gpus,
-	};
-	unsigned int i;
+	int i, n = ngp_device_list_gpus(dev, gpus, MAX_GPUS);
 
-	if (ioctl(dev, NSGPUPERF_IOC_LIST_GPUS, &list))
-		return 0;
-	for (i = 0; i < list.count && i < MAX_GPUS; i++)
+	for (i = 0; i < n && i < MAX_GPUS; i++)
 		if (gpus[i].pmu_type == type)
 			return 1;
 	return 0;
@@ -191,7 +150,7 @@ static int type_served(int dev, __u32 type)
 static long gpu_perf_open(struct perf_event_attr *attr, __u32 type, pid_t pid,
 			  int cpu, int group_fd, unsigned long flags)
 {
-	struct nsgpuperf_version ver = { .size = sizeof(ver) };
+	struct nsgpuperf_version ver;
 	struct nsgpuperf_perf_open po = {
 		.size = sizeof(po),
 		.flags = (__u32)flags,
@@ -201,14 +160,14 @@ static long gpu_perf_open(struct perf_event_attr *attr, __u32 type, pid_t pid,
 		.group_fd = group_fd,
 	};
 	long ret = NOT_SERVED;
-	int dev = open_device();
+	int dev = ngp_device_open(NULL);
 
 	if (dev < 0)
 		return NOT_SERVED;
-	if (ioctl(dev, NSGPUPERF_IOC_VERSION, &ver) || ver.abi_version < 3)
+	if (ngp_device_version(dev, &ver) || ver.abi_version < 3)
 		goto out;
 	if (ver.features & NSGPUPERF_FEAT_PRESENT_REQUIRED)
-		present_gpus(dev);
+		ngp_device_present_render_nodes(dev);
 	if (!type_served(dev, type))
 		goto out;
 	if (flags != po.flags) {

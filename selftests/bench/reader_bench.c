@@ -50,41 +50,23 @@ static const struct tool tools[] = {
 				    "-d", "pci:slot=" GPU_PCI, NULL } },
 };
 
-/* A process holding n DRM clients of the node until a byte on go. */
-static pid_t hold_clients(const char *node, int n, int *go_fd)
+struct holder {
+	const char *node;
+	int n;
+};
+
+/* n DRM clients of the node, each with some render busy time */
+static int holder_setup(void *arg)
 {
-	int go[2], ready[2], i;
-	pid_t pid;
-	char c;
+	const struct holder *h = arg;
+	int i, drm;
 
-	if (pipe(go) || pipe(ready))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		close(go[1]);
-		for (i = 0; i < n; i++) {
-			int drm = open(node, O_RDWR);
-
-			if (drm < 0 || add_busy(drm, I915_ENGINE_CLASS_RENDER, 1000000))
-				_exit(1);
-		}
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		if (read(go[0], &c, 1) < 0)
-			_exit(1);
-		_exit(0);
+	for (i = 0; i < h->n; i++) {
+		drm = open(h->node, O_RDWR);
+		if (drm < 0 || add_busy(drm, I915_ENGINE_CLASS_RENDER, 1000000))
+			return 1;
 	}
-	close(go[0]);
-	close(ready[1]);
-	if (read(ready[0], &c, 1) != 1) {
-		close(ready[0]);
-		close(go[1]);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	close(ready[0]);
-	*go_fd = go[1];
-	return pid;
+	return 0;
 }
 
 static int count_samples(const char *path)
@@ -174,20 +156,19 @@ int main(void)
 		printf(" | %24s", tools[k].name);
 	printf("\n");
 	for (i = 0; i < sizeof(clients) / sizeof(clients[0]); i++) {
-		int go[(1000 + PER_PROC - 1) / PER_PROC];
-		pid_t pid[(1000 + PER_PROC - 1) / PER_PROC];
+		struct client holders[(1000 + PER_PROC - 1) / PER_PROC];
 		int procs = 0, left = clients[i], j;
 
 		while (left > 0) {
-			int n = left < PER_PROC ? left : PER_PROC;
+			struct holder h = { node, left < PER_PROC ? left : PER_PROC };
 
-			pid[procs] = hold_clients(node, n, &go[procs]);
-			if (pid[procs] < 0) {
-				printf("# reader_bench: cannot open %d clients of %s\n", n, node);
+			holders[procs] = client_spawn(holder_setup, client_wait_stop, &h);
+			if (holders[procs].pid < 0) {
+				printf("# reader_bench: cannot open %d clients of %s\n", h.n, node);
 				return 1;
 			}
 			procs++;
-			left -= n;
+			left -= h.n;
 		}
 		printf("# %-8d", clients[i]);
 		for (k = 0; k < sizeof(tools) / sizeof(tools[0]); k++) {
@@ -200,12 +181,8 @@ int main(void)
 			fflush(stdout);
 		}
 		printf("\n");
-		for (j = 0; j < procs; j++) {
-			if (write(go[j], "g", 1) != 1)
-				kill(pid[j], SIGKILL);
-			close(go[j]);
-			waitpid(pid[j], NULL, 0);
-		}
+		for (j = 0; j < procs; j++)
+			stop_client(&holders[j]);
 	}
 	return 0;
 }

@@ -480,6 +480,35 @@ int mock_still(const char *pci)
 	return ret;
 }
 
+const struct mock_drive mock_want = {
+	.act_mhz = 1000, .req_mhz = 1300, .irq_per_s = 2000, .rc6_pct = 40,
+	.rcs0_busy = 25, .bcs0_wait = 5, .vcs1_busy = 75, .vecs0_sema = 10,
+}, mock_decoy = {
+	.act_mhz = 300, .req_mhz = 350, .irq_per_s = 50, .rc6_pct = 90,
+	.rcs0_busy = 60, .bcs0_wait = 30, .vcs1_busy = 15, .vecs0_sema = 45,
+};
+
+int drive_gpus(void)
+{
+	static const char *const gpus[] = { GPU0_PCI, GPU1_PCI, OTHER_PCI };
+	unsigned int i;
+	int ret;
+
+	if (!pci_bound(GPU1_PCI))
+		pci_bind(GPU1_PCI);
+	for (i = 0; i < sizeof(gpus) / sizeof(gpus[0]); i++) {
+		if (!pci_bound(gpus[i])) {
+			fprintf(stderr, "# %s is not bound\n", gpus[i]);
+			return -ENODEV;
+		}
+		ret = mock_drive(gpus[i], i == 1 ? &mock_want : &mock_decoy);
+		if (ret)
+			return ret;
+	}
+	drm_nodes_open_to_all();
+	return 0;
+}
+
 int mock_drive(const char *pci, const struct mock_drive *d)
 {
 	int ret = mock_still(pci);

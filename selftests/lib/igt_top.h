@@ -150,6 +150,21 @@ struct mock_drive {
 	double rcs0_busy, bcs0_wait, vcs1_busy, vecs0_sema;	/* % */
 };
 
+/*
+ * What the suites that run tools drive: mock_want on GPU1 (the GPU
+ * intel_gpu_top picks by itself, and the one the suites point at), and
+ * mock_decoy on the others, so that a tool reading the wrong GPU shows it.
+ */
+extern const struct mock_drive mock_want, mock_decoy;
+
+/*
+ * Both mock GPUs (and the non-Intel one) bound, driven to mock_want (GPU1)
+ * and mock_decoy (GPU0, OTHER), their DRM nodes open to every uid (as a
+ * container's render node is passed in).  0, or -ENODEV naming the GPU
+ * that is not bound on stderr, or mock_drive()'s error.
+ */
+int drive_gpus(void);
+
 /* Set one counter's rate per second; 0 or -errno. */
 int mock_rate(const char *pci, uint64_t config, double per_s);
 /* Stop every counter of a GPU; 0 or -errno. */

@@ -87,42 +87,82 @@ int add_busy(int drm, unsigned int cls, uint64_t ns)
 	return ioctl(drm, DRM_IOCTL_MOCK_I915_ADD_BUSY, &b);
 }
 
-struct client start_client(const char *cg, const char *node,
-			   uint64_t render, uint64_t video)
+struct client client_spawn(int (*setup)(void *arg), int (*run)(int go, void *arg),
+			   void *arg)
 {
 	struct client c = { -1, -1 };
 	int ready[2], go[2];
 	char ok;
 
-	if (pipe(ready) || pipe(go))
+	if (pipe(ready))
 		return c;
+	if (pipe(go)) {
+		close(ready[0]);
+		close(ready[1]);
+		return c;
+	}
 	fflush(NULL);
 	c.pid = fork();
 	if (!c.pid) {
-		int drm;
+		int ret;
 
 		close(go[1]);
-		if (cg_enter(cg))
-			_exit(1);
-		drm = open(node, O_RDWR | O_CLOEXEC);
-		if (drm < 0 || add_busy(drm, I915_ENGINE_CLASS_RENDER, render) ||
-		    add_busy(drm, I915_ENGINE_CLASS_VIDEO, video))
-			_exit(2);
+		close(ready[0]);
+		ret = setup(arg);
+		if (ret)
+			_exit(ret);
 		if (write(ready[1], "r", 1) != 1)
-			_exit(3);
-		if (read(go[0], &ok, 1) < 0)
-			_exit(4);
-		_exit(0);
+			_exit(126);
+		close(ready[1]);
+		_exit(run(go[0], arg));
 	}
 	close(ready[1]);
 	close(go[0]);
-	if (read(ready[0], &ok, 1) != 1) {
-		waitpid(c.pid, NULL, 0);
+	if (c.pid < 0 || read(ready[0], &ok, 1) != 1) {
+		if (c.pid > 0)
+			waitpid(c.pid, NULL, 0);
 		c.pid = -1;
+		close(go[1]);
+	} else {
+		c.go = go[1];
 	}
 	close(ready[0]);
-	c.go = go[1];
 	return c;
+}
+
+int client_wait_stop(int go, void *arg)
+{
+	char ch;
+
+	(void)arg;
+	return read(go, &ch, 1) < 0;
+}
+
+struct busy_client {
+	const char *cg, *node;
+	uint64_t render, video;
+};
+
+static int busy_client_setup(void *arg)
+{
+	const struct busy_client *b = arg;
+	int drm;
+
+	if (cg_enter(b->cg))
+		return 1;
+	drm = open(b->node, O_RDWR | O_CLOEXEC);
+	if (drm < 0 || add_busy(drm, I915_ENGINE_CLASS_RENDER, b->render) ||
+	    add_busy(drm, I915_ENGINE_CLASS_VIDEO, b->video))
+		return 2;
+	return 0;	/* the DRM client lives as long as the process */
+}
+
+struct client start_client(const char *cg, const char *node,
+			   uint64_t render, uint64_t video)
+{
+	struct busy_client b = { cg, node, render, video };
+
+	return client_spawn(busy_client_setup, client_wait_stop, &b);
 }
 
 int stop_client(struct client *c)

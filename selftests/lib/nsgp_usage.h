@@ -43,6 +43,18 @@ struct client {
 	int go;		/* write end: a byte ends the client */
 };
 
+/*
+ * A child process: setup(arg) (non-zero: the child exits with it, and
+ * the client returned has pid -1), then, once the parent knows it is
+ * ready, run(go, arg), whose return is the exit status.  go is the read
+ * end of c.go: a byte on it ('q' from stop_client(), or commands of the
+ * caller's own) tells it what to do.
+ */
+struct client client_spawn(int (*setup)(void *arg), int (*run)(int go, void *arg),
+			   void *arg);
+/* A run() that waits for stop_client(). */
+int client_wait_stop(int go, void *arg);
+
 struct client start_client(const char *cg, const char *node,
 			   uint64_t render, uint64_t video);
 /* End a client; its exit status or -1. */

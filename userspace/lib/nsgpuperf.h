@@ -3,6 +3,8 @@
  * libnsgpuperf: what the nsgpuperf reader (and anything else in a container)
  * needs to read a GPU's counters through /dev/nsgpuperf.
  *
+ *   device    the ioctls alone, with no allocation (ngp_device.h: what
+ *             the perf_event_open shim uses too);
  *   session   open the device, check the ABI, find the GPUs this process can
  *             see (libdrm) and present them, list them with their names
  *             (libpci, pci.ids) and events;
@@ -26,8 +28,7 @@
 
 #include <linux/nsgpuperf.h>
 
-#define NGP_DEFAULT_DEVICE	"/dev/nsgpuperf"
-#define NGP_DEVICE_ENV		"NSGPUPERF_DEVICE"	/* overrides the path */
+#include "ngp_device.h"		/* the ioctls alone (the shim's layer) */
 
 #define NGP_MAX_GPUS		16
 #define NGP_MAX_ENGINES		32

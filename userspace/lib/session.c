@@ -192,26 +192,24 @@ static void present_all(struct ngp_session *s, drmDevicePtr *devs, int n,
 			struct present_stats *ps)
 {
 	static const int order[] = { DRM_NODE_RENDER, DRM_NODE_PRIMARY };
-	int i, k, fd;
+	int i, k, fd, ret;
 
 	for (i = 0; i < n; i++) {
 		if (devs[i]->bustype != DRM_BUS_PCI)
 			continue;
 		ps->found++;
 		for (k = 0; k < 2; k++) {
-			struct nsgpuperf_gpu_present p = { .size = sizeof(p) };
-
 			if (!(devs[i]->available_nodes & (1 << order[k])))
 				continue;
 			fd = open_node(devs[i]->nodes[order[k]]);
 			if (fd < 0)
 				continue;
 			ps->opened++;
-			p.drm_fd = fd;
-			if (ioctl(s->fd, NSGPUPERF_IOC_PRESENT_GPU, &p) == 0)
+			ret = ngp_device_present(s->fd, fd);
+			if (ret >= 0)
 				ps->taken++;
 			else
-				ps->last_err = errno;
+				ps->last_err = -ret;
 			close(fd);
 			break;
 		}
@@ -330,17 +328,13 @@ static int list_gpus(struct ngp_session *s, drmDevicePtr *devs, int n,
 		     struct ngp_error *e)
 {
 	struct nsgpuperf_gpu_info info[NGP_MAX_GPUS];
-	struct nsgpuperf_gpu_list gl = {
-		.size = sizeof(gl), .count = NGP_MAX_GPUS,
-		.entry_size = sizeof(info[0]), .gpus = (uintptr_t)info,
-	};
+	int count = ngp_device_list_gpus(s->fd, info, NGP_MAX_GPUS);
 
-	memset(info, 0, sizeof(info));
-	if (ioctl(s->fd, NSGPUPERF_IOC_LIST_GPUS, &gl))
-		return ngp_fail(e, -errno, NGP_EXIT_FAILURE,
+	if (count < 0)
+		return ngp_fail(e, count, NGP_EXIT_FAILURE,
 				"%s: listing the GPUs failed: %s", s->path,
-				strerror(errno));
-	match_gpus(s, devs, n, info, gl.count < NGP_MAX_GPUS ? gl.count : NGP_MAX_GPUS);
+				strerror(-count));
+	match_gpus(s, devs, n, info, count < NGP_MAX_GPUS ? count : NGP_MAX_GPUS);
 	return 0;
 }
 
@@ -371,22 +365,21 @@ int ngp_session_open(struct ngp_session *s, const char *path,
 	int n, ret;
 
 	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-	if (!path)
-		path = getenv(NGP_DEVICE_ENV);
-	if (!path || !*path)
-		path = NGP_DEFAULT_DEVICE;
+	path = ngp_device_path(path);
 	snprintf(s->path, sizeof(s->path), "%s", path);
 
-	s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (s->fd < 0)
-		return explain_open(path, errno, e);
+	ret = ngp_device_open(path);
+	if (ret < 0) {
+		s->fd = -1;
+		return explain_open(path, -ret, e);
+	}
+	s->fd = ret;
 
-	s->version.size = sizeof(s->version);
-	if (ioctl(s->fd, NSGPUPERF_IOC_VERSION, &s->version)) {
-		ret = ngp_fail(e, -errno, NGP_EXIT_ABI,
+	ret = ngp_device_version(s->fd, &s->version);
+	if (ret) {
+		ret = ngp_fail(e, ret, NGP_EXIT_ABI,
 			       "%s: does not answer NSGPUPERF_IOC_VERSION (%s): this is not an nsgpuperf device, or its module is too old (this reader needs ABI %d or newer)",
-			       path, strerror(errno), NGP_MIN_ABI);
+			       path, strerror(-ret), NGP_MIN_ABI);
 		goto err;
 	}
 	if (s->version.abi_version < NGP_MIN_ABI) {
