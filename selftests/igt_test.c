@@ -36,32 +36,6 @@
 #define BUSY_AT		2	/* the client adds its busy time after this */
 #define CLIENT_BUSY_NS	200000000ULL
 
-/* ---- the mock: driven rates ------------------------------------------ */
-
-static int open_render(const char *pci)
-{
-	char path[128];
-	int i, fd;
-
-	/* the render node whose device is pci */
-	for (i = 128; i < 192; i++) {
-		char link[256], node[64];
-		ssize_t n;
-
-		snprintf(path, sizeof(path), "/sys/class/drm/renderD%d/device", i);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = '\0';
-		if (strcmp(strrchr(link, '/') + 1, pci))
-			continue;
-		snprintf(node, sizeof(node), "/dev/dri/renderD%d", i);
-		fd = open(node, O_RDWR | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
-	return -ENOENT;
-}
-
 /* ---- checking what it showed ------------------------------------------ */
 
 /* The client with this pid: its busy time summed over the periods. */

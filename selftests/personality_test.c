@@ -74,7 +74,6 @@ static const char * const who_names[] = {
 	"personality 1.27 (container root)", "personality 1.28 (container root)",
 };
 
-
 /* ---- the container and its DRM clients ------------------------------------- */
 
 static pid_t holder;		/* a process in the container's user namespace */
@@ -135,27 +134,6 @@ static int ct_enter(pid_t ns_pid)
 	close(fd);
 	/* a uid change clears "dumpable": /proc/PID/fd* would be root's */
 	return prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-}
-
-static int open_render(const char *pci)
-{
-	char path[128], link[256], node[64];
-	ssize_t n;
-	int i, fd;
-
-	for (i = 128; i < 192; i++) {
-		snprintf(path, sizeof(path), "/sys/class/drm/renderD%d/device", i);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = '\0';
-		if (strcmp(strrchr(link, '/') + 1, pci))
-			continue;
-		snprintf(node, sizeof(node), "/dev/dri/renderD%d", i);
-		fd = open(node, O_RDWR | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
-	return -ENOENT;
 }
 
 struct named_client {

@@ -152,6 +152,27 @@ void drm_nodes_open_to_all(void)
 	}
 }
 
+int open_render(const char *pci)
+{
+	char path[128], link[256], node[64];
+	ssize_t n;
+	int i, fd;
+
+	for (i = 128; i < 192; i++) {
+		snprintf(path, sizeof(path), "/sys/class/drm/renderD%d/device", i);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (strcmp(strrchr(link, '/') + 1, pci))
+			continue;
+		snprintf(node, sizeof(node), "/dev/dri/renderD%d", i);
+		fd = open(node, O_RDWR | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	return -ENOENT;
+}
+
 int nsgp_present(int fd, int drm_fd)
 {
 	struct nsgpuperf_gpu_present p = { .size = sizeof(p), .drm_fd = drm_fd };

@@ -56,6 +56,8 @@ int pci_bind(const char *pci);
 
 /* Make the render nodes 0666, as udev does on a host. */
 void drm_nodes_open_to_all(void);
+/* Open the render node whose device is the GPU at pci: fd or -errno. */
+int open_render(const char *pci);
 
 /*
  * The device (NULL: /dev/nsgpuperf), as a reader opens it: then every

@@ -14,43 +14,7 @@
 
 #include "kselftest_harness.h"
 #include "igt.h"
-
-static char *slurp(const char *name, size_t *len)
-{
-	const char *dir = getenv("NGP_TESTDATA");
-	char path[512];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/data", name);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n + 1);
-	if (fread(buf, 1, n, f) != (size_t)n)
-		n = 0;
-	buf[n] = '\0';
-	fclose(f);
-	*len = n;
-	return buf;
-}
-
-static void show_diff(struct __test_metadata *_metadata, const char *want,
-		      size_t wlen, const char *got, size_t glen)
-{
-	size_t i = 0, from;
-
-	while (i < wlen && i < glen && want[i] == got[i])
-		i++;
-	from = i > 60 ? i - 60 : 0;
-	TH_LOG("first difference at byte %zu of %zu/%zu:\nwant: ...%.*s\ngot:  ...%.*s",
-	       i, wlen, glen, (int)(wlen - from < 160 ? wlen - from : 160), want + from,
-	       (int)(glen - from < 160 ? glen - from : 160), got + from);
-}
+#include "test_data.h"
 
 /* The mock's engines: rcs0 bcs0 vcs0 vcs1 vecs0 [ccs0] */
 static const struct ngp_engine engines[] = {
@@ -177,7 +141,7 @@ TEST_F(text, same_bytes)
 	FILE *f;
 	int rows = 0;
 
-	want = slurp(c->file, &wlen);
+	want = slurp_data(c->file, &wlen);
 	ASSERT_NE(NULL, want) TH_LOG("%s: %s", c->file, strerror(errno));
 	f = open_memstream(&got, &glen);
 	igt_text_init(&t, c->layout, c->physical, c->csv, false);
@@ -254,7 +218,7 @@ TEST(list_cards)
 
 	igt_list_cards(f, cards, 4);
 	fclose(f);
-	want = slurp("igt_L.txt", &wlen);
+	want = slurp_data("igt_L.txt", &wlen);
 	ASSERT_NE(NULL, want);
 	EXPECT_TRUE(wlen == len && !memcmp(want, out, len))
 		show_diff(_metadata, want, wlen, out, len);

@@ -25,40 +25,7 @@
 
 #include "kselftest_harness.h"
 #include "cli.h"
-
-/* ---- test data ---------------------------------------------------------- */
-
-static char *data_path(const char *name, char *buf, size_t len)
-{
-	const char *dir = getenv("NGP_TESTDATA");
-
-	snprintf(buf, len, "%s/%s", dir ? dir : "tests/data", name);
-	return buf;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc(n + 1);
-	if (buf && fread(buf, 1, n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		*len = n;
-	}
-	return buf;
-}
+#include "test_data.h"
 
 /* ---- reading intel_gpu_top's JSON back ------------------------------------ */
 
@@ -292,20 +259,6 @@ static char *replay(const char *text, enum igt_layout layout, bool physical,
 	fclose(f);
 	free(r);
 	return n > 0 ? out : (free(out), NULL);
-}
-
-/* Where two outputs first differ, for the log. */
-static void show_diff(struct __test_metadata *_metadata, const char *want,
-		      size_t wlen, const char *got, size_t glen)
-{
-	size_t i = 0, from;
-
-	while (i < wlen && i < glen && want[i] == got[i])
-		i++;
-	from = i > 80 ? i - 80 : 0;
-	TH_LOG("first difference at byte %zu of %zu/%zu:\nwant: ...%.*s\ngot:  ...%.*s",
-	       i, wlen, glen, (int)(wlen - from < 160 ? wlen - from : 160), want + from,
-	       (int)(glen - from < 160 ? glen - from : 160), got + from);
 }
 
 struct capture {

@@ -31,6 +31,7 @@
 #include "kselftest_harness.h"
 #include "cli.h"
 #include "openmetrics.h"
+#include "test_data.h"
 
 #define PROMETHEUS_ACCEPT \
 	"application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
@@ -150,38 +151,6 @@ static char *render(enum om_format fmt, const struct fix *x, int n)
 		return NULL;
 	om_write_format(f, fmt, x->gp, x->sp, n);
 	fclose(f);
-	return buf;
-}
-
-static char *slurp(const char *path, size_t *lenp)
-{
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 65536);
-
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return NULL;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r > 0)
-			len += r;
-	} while (r > 0);
-	close(fd);
-	buf[len] = '\0';
-	if (lenp)
-		*lenp = len;
 	return buf;
 }
 
