@@ -8,7 +8,8 @@
  *
  * Opens the render node NODE, adds RENDER_NS and VIDEO_NS of busy time to
  * its render and video engines (the mock's ioctl), prints "ready", and
- * keeps the client open until its standard input ends.
+ * keeps the client open until a signal ends it (tests start it in the
+ * background and kill it).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,7 +30,6 @@ static int add_busy(int fd, unsigned int cls, unsigned long long ns)
 
 int main(int argc, char **argv)
 {
-	char buf[64];
 	int fd;
 
 	if (argc != 4) {
@@ -48,8 +48,6 @@ int main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
-	while (read(0, buf, sizeof(buf)) > 0)
-		;
-	close(fd);
-	return 0;
+	for (;;)
+		pause();
 }
