@@ -65,11 +65,12 @@ install_pkgs() {
 # musl-tools: the preload library for musl (Alpine) containers;
 # libpci, ncurses, libmicrohttpd: the reader; jq, tmux: its tests;
 # python3-prometheus-client: a strict OpenMetrics parser for the
-# exporter's tests (promtool checks only the Prometheus text format).
+# exporter's tests (promtool checks only the Prometheus text format);
+# debootstrap, e2fsprogs: the LXC test VM's image (scripts/lxc-image.sh).
 install_pkgs build-essential qemu-system-x86 busybox-static cpio kmod \
 	xz-utils zstd libdrm-dev pkg-config sparse dkms debootstrap \
 	libelf-dev bc bison flex python3 perl unifdef g++ gcc-multilib dwarves \
-	intel-gpu-tools musl-tools libpci-dev libncurses-dev libmicrohttpd-dev \
+	intel-gpu-tools musl-tools libpci-dev libncurses-dev libmicrohttpd-dev e2fsprogs \
 	jq tmux pciutils python3-prometheus-client
 
 # Newest package whose name matches an extended regex, by version sort.

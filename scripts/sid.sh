@@ -27,8 +27,10 @@
 # Cache ($NSGPUPERF_CACHE, default ~/.cache/nsgpuperf):
 #   sid/chroot/                 the chroot (gcc-16, make, sparse, headers)
 #   kernels/KVER/vmlinuz        the kernel image
-#   kernels/KVER/modules/       lib/modules/KVER: drivers/gpu/drm and what
-#                               it depends on, decompressed, with modules.dep
+#   kernels/KVER/modules/       lib/modules/KVER: MODULE_DIRS and what
+#                               they depend on, decompressed, with
+#                               modules.dep (.done names MODULE_DIRS: a
+#                               change fetches again)
 #   kernels/KVER/build          -> the headers inside the chroot
 #   sid/tools                   -> sid/tools-KEY/: bin/intel_gpu_top,
 #                               lib/ (its loader ld-linux-x86-64.so.2 and
@@ -53,8 +55,10 @@ SID=$CACHE/sid
 CHROOT=$SID/chroot
 KERNELS=$CACHE/kernels
 # Where in the kernel's module tree the VM tests take modules from (plus
-# everything those depend on).
-MODULE_DIRS="kernel/drivers/gpu/drm"
+# everything those depend on): directories, or single modules (named
+# without the compression suffix).  drm for the mock; virtio_blk and ext4
+# for the LXC test VM's root disk (selftests/vm/run.sh image mode).
+MODULE_DIRS="kernel/drivers/gpu/drm kernel/drivers/block/virtio_blk.ko kernel/fs/ext4"
 PKGS=gcc-16,make,libc6-dev,libelf-dev,bc,bison,flex,kmod,sparse
 # Tools the VM tests run from sid (sid/tools), and the binaries staged.
 TOOL_PKGS="intel-gpu-tools"
@@ -189,7 +193,8 @@ fix_checker() {
 }
 
 kernel_ready() {
-	[ -f "$KERNELS/$1/.done" ] && [ -f "$CHROOT/usr/src/linux-headers-$1/Makefile" ]
+	[ -f "$KERNELS/$1/.done" ] && [ "$(cat "$KERNELS/$1/.done")" = "$MODULE_DIRS" ] &&
+		[ -f "$CHROOT/usr/src/linux-headers-$1/Makefile" ]
 }
 
 install_headers() {
@@ -240,8 +245,10 @@ fetch_kernel() {
 		BEGIN { n = split(dirs, d, " ") }
 		{
 			sub(/:$/, "", $1)
+			f = $1
+			sub(/\.(xz|zst|gz)$/, "", f)
 			for (i = 1; i <= n; i++)
-				if (index($1, d[i] "/") == 1) {
+				if (index($1, d[i] "/") == 1 || f == d[i]) {
 					for (j = 1; j <= NF; j++) print $j
 					break
 				}
@@ -256,12 +263,17 @@ fetch_kernel() {
 	depmod -b "$tmp/out" "$kver"
 	[ -f "$out/kernel/drivers/gpu/drm/drm.ko" ] || die "drm.ko missing from linux-modules-$kver"
 
-	rm -rf "$dest" && mkdir -p "$dest"
-	mv "$out" "$dest/modules"
-	mv "$mods/vmlinuz.unsigned" "$dest/vmlinuz"
-	ln -s "$CHROOT/usr/src/linux-headers-$kver" "$dest/build"
-	rm -rf "$tmp"
-	touch "$dest/.done"
+	# Swapped in whole: a VM run of another checkout may be reading the
+	# previous copy.
+	mkdir -p "$tmp/new"
+	mv "$out" "$tmp/new/modules"
+	mv "$mods/vmlinuz.unsigned" "$tmp/new/vmlinuz"
+	ln -s "$CHROOT/usr/src/linux-headers-$kver" "$tmp/new/build"
+	echo "$MODULE_DIRS" >"$tmp/new/.done"
+	rm -rf "$dest.old"
+	[ -d "$dest" ] && mv "$dest" "$dest.old"
+	mv "$tmp/new" "$dest"
+	rm -rf "$tmp" "$dest.old"
 }
 
 cmd_ensure() {

@@ -31,16 +31,35 @@
 # console line naming our modules that is not in its list of expected
 # lines.  The console shows KERN_INFO (loglevel=7), so those lines are seen.
 #
+# Image mode (NSGPUPERF_VM_IMAGE=IMG, the LXC test VM): IMG (a raw ext4
+# root file system, scripts/lxc-image.sh) is the VM's disk, booted
+# snapshot=on (nothing is written to IMG; writes last until QEMU exits,
+# across guest reboots).  The initramfs also holds virtio_pci, virtio_blk,
+# ext4 and their dependencies (those the kernel does not have built in),
+# mounts the disk, copies /tests, /modules and the in-tree modules onto it
+# and switches root to it; init then runs the suites of tests/suites-lxc
+# there with udevd running (see init).  A "@reboot" line in that list
+# reboots the VM there (at most twice) and the suites after it run in the
+# second boot, all in one QEMU process.  README.md is /tests/README.md.
+#
 # Environment: NSGPUPERF_VM_TIMEOUT (seconds, default 900),
 # NSGPUPERF_ACCEL (tcg|kvm, default tcg),
-# NSGPUPERF_SUITES (space-separated suite names to run, default all),
-# NSGPUPERF_SID_TOOLS (sid's staged tools, default $NSGPUPERF_CACHE/sid/tools).
+# NSGPUPERF_SUITES (space-separated suite names to run, default all; a
+# "@reboot" line is kept between two suites that are),
+# NSGPUPERF_SID_TOOLS (sid's staged tools, default $NSGPUPERF_CACHE/sid/tools),
+# NSGPUPERF_VM_IMAGE (image mode, above).
 set -euo pipefail
 shopt -s nullglob
 
 kver=$1 vmlinuz=$2 modtree=$3 art=$4 out=$5
 timeout_s=${NSGPUPERF_VM_TIMEOUT:-900}
 here=$(cd "$(dirname "$0")" && pwd)
+image=${NSGPUPERF_VM_IMAGE:-}
+suites=$art/tests/suites
+if [ -n "$image" ]; then
+	image=$(realpath -e "$image")
+	suites=$art/tests/suites-lxc
+fi
 
 rm -rf "$out" && mkdir -p "$out"
 root=$out/initramfs
@@ -74,6 +93,35 @@ add_deps() {
 		order+=("$dep")
 	done
 }
+# Image mode: what mounting the root disk needs, in load order, in
+# /etc/kmods-root, loaded by the initramfs (the list of the rest, below,
+# leaves them out).  Modules the kernel has built in are skipped;
+# crc32c_generic: ext4's checksums, on kernels whose ext4 asks the crypto
+# API for crc32c and have it as a module.
+if [ -n "$image" ]; then
+	for m in virtio_pci virtio_blk crc32c_generic ext4; do
+		path=$(find_module "$m")
+		if [ -z "$path" ]; then
+			grep -qE "/${m//_/[_-]}\.ko" "$modtree/modules.builtin" ||
+				[ "$m" = crc32c_generic ] || {
+				echo "run.sh: module $m neither in $modtree nor built in" >&2
+				exit 1
+			}
+			continue
+		fi
+		add_deps "$path"
+		seen[$m]=1
+		case $path in
+		*.xz) xz -dc "$path" >"$root/lib/modules/$kver/$m.ko" ;;
+		*.zst) zstd -qdc "$path" >"$root/lib/modules/$kver/$m.ko" ;;
+		*) cp "$path" "$root/lib/modules/$kver/$m.ko" ;;
+		esac
+		order+=("$m")
+	done
+	printf '%s\n' "${order[@]}" >"$root/etc/kmods-root"
+	order=()
+fi
+
 for ko in "$art"/*.ko; do
 	add_deps "$ko"
 	cp "$ko" "$root/modules/"
@@ -149,9 +197,17 @@ if [ -f /usr/share/misc/pci.ids ]; then
 	cp -L /usr/share/misc/pci.ids "$root/usr/share/misc/pci.ids"
 fi
 cp -a "$art/tests/." "$root/tests/"
-if [ -n "${NSGPUPERF_SUITES:-}" ]; then
-	grep -wE "^($(echo "$NSGPUPERF_SUITES" | tr ' ' '|'))" "$art/tests/suites" \
-		>"$root/tests/suites" || true
+# The suite list the VM runs is /tests/suites (image mode: suites-lxc).
+# NSGPUPERF_SUITES keeps the named suites, and a "@reboot" line only
+# between two kept suites.
+awk -v want="${NSGPUPERF_SUITES:-}" '
+	BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) keep[w[i]] = 1 }
+	$1 == "@reboot" { if (ran) pending = 1; next }
+	n && !($1 in keep) { next }
+	{ if (pending) print "@reboot"; pending = 0; ran = 1; print }
+' "$suites" >"$root/tests/suites"
+if [ -n "$image" ]; then
+	cp "$here/../../README.md" "$root/tests/README.md"
 fi
 cp "$here/init" "$root/init"
 chmod +x "$root/init"
@@ -164,22 +220,57 @@ kvm) accel_args=(-accel kvm) ;;
 *) accel_args=(-accel tcg,thread=multi) ;;
 esac
 
+# Image mode: the disk at 00:07.0 (clear of the mock's slots), and guest
+# reboots allowed (a panic reboots too: init powers off on a boot it did
+# not ask for; a watcher kills QEMU past MAX_BOOTS kernel starts).
+append="console=ttyS0 loglevel=7 panic=-1 rdinit=/init"
+vm_args=(-no-reboot)
+max_boots=3
+if [ -n "$image" ]; then
+	vm_args=(-drive "file=$image,if=none,id=root,format=raw,snapshot=on"
+		 -device virtio-blk-pci,drive=root,addr=07.0)
+	# No AppArmor: the image has no apparmor_parser to load LXC's
+	# profiles (a Debian host's apparmor.service does), and LXC fails
+	# to start a container whose profile is not loaded.
+	append+=" vmroot=/dev/vda apparmor=0"
+fi
+
 start=$(date +%s)
 set +e
 timeout --signal=KILL "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
-	-m 2048 -smp 2 -nographic -no-reboot -vga none -nic none \
+	-m 2048 -smp 2 -nographic -vga none -nic none "${vm_args[@]}" \
 	-device e1000,addr=02.0,romfile= -device e1000,addr=05.0,romfile= \
 	-device edu,addr=06.0 \
 	-kernel "$vmlinuz" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 loglevel=7 panic=-1 rdinit=/init" \
+	-append "$append" \
 	-serial "file:$out/console.log" -serial "file:$out/tap.log" \
-	-monitor none </dev/null >"$out/qemu.log" 2>&1
+	-monitor none </dev/null >"$out/qemu.log" 2>&1 &
+qpid=$!
+if [ -n "$image" ]; then
+	while kill -0 "$qpid" 2>/dev/null; do
+		boots=$(grep -ac '\] Linux version [0-9]' "$out/console.log" 2>/dev/null)
+		if [ "${boots:-0}" -gt "$max_boots" ]; then
+			echo "run.sh: more than $max_boots boots: stopping the VM" >&2
+			pkill -KILL -P "$qpid" 2>/dev/null
+			kill -KILL "$qpid" 2>/dev/null
+			break
+		fi
+		sleep 1
+	done
+fi
+wait "$qpid"
 qrc=$?
 set -e
-echo "run.sh: $kver VM ran $(($(date +%s) - start)) s ($accel)" >&2
+echo "run.sh: $kver VM ran $(($(date +%s) - start)) s ($accel${image:+, image})" >&2
 
 awk -v qrc="$qrc" -v kver="$kver" '
 	{ sub(/\r$/, "") }
+	/^@@BOOT / {
+		if (suite != "") { n++; print "not ok - " kver " " suite ": VM rebooted inside the suite" }
+		if ($3 == "unexpected") { n++; print "not ok - " kver ": boot " $2 " nobody asked for (a panic?)" }
+		suite = ""; next
+	}
+	/^@@REBOOT_REFUSED/ { n++; print "not ok - " kver ": @reboot refused (" $2 " reboots already)"; next }
 	/^@@SUITE / { suite = $2; totals = 0; next }
 	/^# Totals: / {
 		split($0, f, /[: ]+/)
@@ -195,7 +286,7 @@ awk -v qrc="$qrc" -v kver="$kver" '
 		else if ($3 != 0 && !nf) { n++; print "not ok - " kver " " $2 ": exit code " $3 " with no failure counted" }
 		suite = ""; nf = 0; next
 	}
-	/^@@TAINT / { taint = $2 }
+	/^@@TAINT / { taint = taint (taint == "" ? "" : ",") $2 }
 	/^@@DONE/ { done = 1 }
 	END {
 		if (suite != "") { n++; print "not ok - " kver " " suite ": VM stopped inside the suite" }
@@ -220,10 +311,13 @@ awk '
 ' "$out/console.log" >"$out/console-checked.log"
 bad=$(grep -aE 'BUG:|WARNING:|Oops|KFENCE|UBSAN|list_add corruption|list_del corruption|general protection|Call Trace' \
 	"$out/console-checked.log" | head -n 20 || true)
+# One taint per boot, comma-separated.
 taint_bad=0
-if [ -n "${taint:-}" ] && [ $((taint & ~(4096 | 8192))) -ne 0 ]; then
-	taint_bad=1
-fi
+for t in ${taint//,/ }; do
+	if [ $((t & ~(4096 | 8192))) -ne 0 ]; then
+		taint_bad=1
+	fi
+done
 if [ -n "$bad" ] || [ "$taint_bad" = 1 ]; then
 	echo "not ok - $kver: kernel log has warnings or taint ${taint:-?}:" >&2
 	echo "$bad" | sed 's/^/#   /' >&2

@@ -1,0 +1,199 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The root file system of the LXC test VM (selftests/vm/run.sh image mode):
+# a Debian bookworm ext4 image with LXC 5.0.2, built once with debootstrap
+# and cached; prints its path as the only line on stdout.
+#
+#   scripts/lxc-image.sh
+#
+# In the image:
+#   - bookworm minbase with HOST_PKGS: lxc, busybox-static (lxc-create -t
+#     busybox copies /bin/busybox), udev (systemd-udevd runs without
+#     systemd as PID 1), uidmap, procps, util-linux, kmod, iproute2, jq;
+#   - /etc/subuid and /etc/subgid: root:100000:65536 and root:200000:65536;
+#   - /etc/lxc/default.conf: lxc.net.0.type = empty (the VM has no
+#     network; it boots with apparmor=0: no apparmor_parser here);
+#   - /var/lib/nsgpuperf-test/rootfs-debian: a second bookworm minbase
+#     for containers, with CT_PKGS (Debian's intel-gpu-tools, so the
+#     container's own intel_gpu_top, libdrm, procps), owned by the ids of
+#     "lxc.idmap = u 0 100000 65536" / "g 0 100000 65536" (every uid and
+#     gid shifted by 100000), ready for lxc.rootfs.path = dir:...;
+#   - /var/lib/nsgpuperf-test/VERSIONS: the versions of the packages that
+#     matter (lxc, udev, intel-gpu-tools in the container rootfs).
+# Nothing runs at boot: selftests/vm/init is PID 1 (it starts udevd).
+#
+# Packages come from the Debian mirror the host's apt sources name (the
+# first URI serving "bookworm"; NSGPUPERF_DEBIAN_MIRROR overrides); the
+# host's apt sources are never changed.  Needs root, debootstrap and
+# e2fsprogs (scripts/deps.sh installs them).
+#
+# Cache ($NSGPUPERF_CACHE, default ~/.cache/nsgpuperf):
+#   lxc-image/bookworm-lxc-KEY.img   the image (sparse, raw ext4); KEY
+#                                    hashes this script, which holds the
+#                                    package lists: any change rebuilds
+#   lxc-image/debs/                  downloaded .debs (debootstrap
+#                                    --cache-dir), reused by a rebuild
+#   lxc-image/build.log              the last build's log
+set -euo pipefail
+
+CACHE=${NSGPUPERF_CACHE:-$HOME/.cache/nsgpuperf}
+DIR=$CACHE/lxc-image
+SUITE=bookworm
+HOST_PKGS=lxc,busybox-static,udev,uidmap,procps,util-linux,kmod,iproute2,jq
+CT_PKGS=intel-gpu-tools,libdrm2,procps
+CT_ROOTFS=var/lib/nsgpuperf-test/rootfs-debian
+CT_SHIFT=100000
+# Free space left in the image for the tests (containers, copied files).
+FREE_MB=512
+
+log() { echo "lxc-image: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+key=$({ cat "$0"; echo "$HOST_PKGS $CT_PKGS"; } | sha256sum | cut -c1-16)
+img=$DIR/$SUITE-lxc-$key.img
+if [ -f "$img" ]; then
+	echo "$img"
+	exit 0
+fi
+
+[ "$(id -u)" = 0 ] || die "needs root (debootstrap, image ownership)"
+for t in debootstrap:debootstrap mkfs.ext4:e2fsprogs python3:python3; do
+	command -v "${t%%:*}" >/dev/null || die "${t%%:*} missing (apt-get install ${t#*:}; scripts/deps.sh does)"
+done
+
+# The mirror of the host's apt sources that serves $SUITE: deb822
+# (*.sources: URIs + Suites) or one-line (sources.list) form.
+host_mirror() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk -v suite="$SUITE" '
+			/^[[:space:]]*$/ { if (uri != "" && ok && deb) exit
+					   uri = ""; ok = 0; deb = 0; next }
+			tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
+			tolower($1) == "uris:" { uri = $2 }
+			tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite) ok = 1 }
+			END { if (uri != "" && ok && deb) print uri }' "$f"
+	done
+	cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		sed 's/\[[^]]*\]//' |
+		awk -v suite="$SUITE" '$1 == "deb" && $3 == suite { print $2 }' || true
+}
+mirror=${NSGPUPERF_DEBIAN_MIRROR:-$(host_mirror | head -n1)}
+[ -n "$mirror" ] || die "no '$SUITE' mirror in the host's apt sources (set NSGPUPERF_DEBIAN_MIRROR)"
+
+mkdir -p "$DIR/debs"
+exec 9>"$DIR/lock"
+flock 9
+# Another run may have built it while this one waited.
+if [ -f "$img" ]; then
+	echo "$img"
+	exit 0
+fi
+
+start=$(date +%s)
+work=$DIR/.build
+root=$work/root
+ct=$root/$CT_ROOTFS
+: >"$DIR/build.log"
+
+# Undo what an interrupted debootstrap left mounted, deepest first.
+unmount_work() {
+	local m
+	awk -v p="$work/" 'index($2, p) == 1 { print $2 }' /proc/mounts |
+		sort -r | while read -r m; do umount -l "$m" || true; done
+}
+cleanup() {
+	unmount_work
+	rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+cleanup
+mkdir -p "$work"
+
+bootstrap() {
+	local include=$1 target=$2
+	log "debootstrap $SUITE minbase +$include from $mirror"
+	if ! debootstrap --variant=minbase --include="$include" \
+		--cache-dir="$DIR/debs" "$SUITE" "$target" "$mirror" \
+		</dev/null >>"$DIR/build.log" 2>&1; then
+		tail -n 20 "$DIR/build.log" >&2
+		die "debootstrap failed (log: $DIR/build.log)"
+	fi
+}
+
+# What the image does not need: apt lists and caches, documentation,
+# translations, logs.
+slim() {
+	local r=$1
+	chroot "$r" apt-get clean
+	rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/*.bin \
+		"$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* \
+		"$r"/usr/share/locale/* "$r"/usr/share/lintian \
+		"$r"/var/cache/debconf/*-old "$r"/var/lib/dpkg/*-old \
+		"$r"/var/log/*.log "$r"/var/log/apt/*
+	mkdir -p "$r/var/lib/apt/lists/partial"
+}
+
+bootstrap "$HOST_PKGS" "$root"
+mkdir -p "$(dirname "$ct")"
+bootstrap "$CT_PKGS" "$ct"
+slim "$ct"
+slim "$root"
+
+versions=$root/var/lib/nsgpuperf-test/VERSIONS
+chroot "$root" dpkg-query -W -f='${Package} ${Version}\n' lxc liblxc1 udev uidmap busybox-static >"$versions"
+chroot "$ct" dpkg-query -W -f='container: ${Package} ${Version}\n' intel-gpu-tools libdrm2 procps >>"$versions"
+
+# Host configuration for unprivileged containers started by root.
+printf 'root:100000:65536\nroot:200000:65536\n' >"$root/etc/subuid"
+cp "$root/etc/subuid" "$root/etc/subgid"
+# No network in the VM (nor AppArmor: the VM boots with apparmor=0).
+echo 'lxc.net.0.type = empty' >"$root/etc/lxc/default.conf"
+echo nsgpuperf-vm >"$root/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\tnsgpuperf-vm\n' >"$root/etc/hosts"
+: >"$root/etc/fstab"
+echo nsgpuperf-ct >"$ct/etc/hostname"
+
+# The container rootfs as an unprivileged container's root sees it: every
+# owner shifted by CT_SHIFT (chown clears set-id bits: the mode is put
+# back).
+log "shifting $CT_ROOTFS owners by $CT_SHIFT"
+python3 - "$ct" "$CT_SHIFT" <<-'EOF'
+	import os, stat, sys
+	top, shift = sys.argv[1], int(sys.argv[2])
+	def fix(p):
+	    st = os.lstat(p)
+	    os.lchown(p, st.st_uid + shift, st.st_gid + shift)
+	    if not stat.S_ISLNK(st.st_mode):
+	        os.chmod(p, stat.S_IMODE(st.st_mode))
+	fix(top)
+	for d, dirs, files in os.walk(top):
+	    for n in dirs + files:
+	        fix(os.path.join(d, n))
+EOF
+
+# An image just big enough: the tree plus a quarter for ext4's metadata,
+# plus FREE_MB for the tests; sparse, filled by mkfs.ext4 -d.  No journal
+# (a throw-away snapshot: less to write under emulation); inode tables
+# initialised here so the VM's kernel does not do it in the background.
+used_mb=$(($(du -sm --apparent-size "$root" | cut -f1) * 5 / 4))
+size_mb=$((used_mb + FREE_MB))
+tmpimg=$DIR/.img.tmp
+rm -f "$tmpimg"
+truncate -s "${size_mb}M" "$tmpimg"
+log "mkfs.ext4 -d ($size_mb MB, sparse)"
+if ! mkfs.ext4 -q -F -L nsgpuperf-vm -O ^has_journal -E lazy_itable_init=0 \
+	-d "$root" "$tmpimg" >>"$DIR/build.log" 2>&1; then
+	tail -n 20 "$DIR/build.log" >&2
+	die "mkfs.ext4 failed (log: $DIR/build.log)"
+fi
+mv "$tmpimg" "$img"
+# Older images (another key) go; a VM still running keeps its open file.
+for old in "$DIR"/"$SUITE"-lxc-*.img; do
+	[ "$old" = "$img" ] || rm -f "$old"
+done
+log "built $img in $(($(date +%s) - start)) s:" \
+	"$(du -m --apparent-size "$img" | cut -f1) MB apparent, $(du -m "$img" | cut -f1) MB on disk"
+echo "$img"
