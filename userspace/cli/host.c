@@ -1275,6 +1275,19 @@ static int grant_gpus(const struct grant_opts *go, struct gpu *out, int *nout)
 	return 0;
 }
 
+/* A grant without a host node replaces one with: its node goes. */
+static void drop_old_node(const char *name)
+{
+	static struct grant old;
+	char p[PATH_MAX];
+
+	if (grant_read(name, &old) || !old.node[0])
+		return;
+	if (!unlink(at(p, sizeof(p), old.node)))
+		note("removed %s, the node of %s's previous grant (%s)", old.node, name,
+		     fmt_names[old.fmt]);
+}
+
 static int host_grant(int argc, char **argv)
 {
 	struct grant_opts go = { .uid = -1, .gid = -1, .lxcpath = LXC_PATH };
@@ -1357,6 +1370,8 @@ static int host_grant(int argc, char **argv)
 	} else {
 		lines_incus(&out, name, g.gpus, g.ngpus, false);
 	}
+	if (!fmt_has_node(go.fmt))
+		drop_old_node(name);
 	if (grant_write(&g)) {
 		ret = fail(NGP_EXIT_FAILURE, "%s/%s: %s", STATE_DIR, name, strerror(errno));
 		goto out;
@@ -1377,6 +1392,16 @@ static int host_grant(int argc, char **argv)
 	if (skipped)
 		note("%d line(s) left out: %s already has them", skipped,
 		     found ? c.path : "the config");
+	if (go.fmt == FMT_PROXMOX_DEV && out.n) {
+		char pct[1024];
+		size_t o = snprintf(pct, sizeof(pct), "pct set %s", name);
+		int k;
+
+		for (k = 0; k < out.n && o < sizeof(pct); k++)
+			o += snprintf(pct + o, sizeof(pct) - o, " --%s %s", out.l[k].key,
+				      out.l[k].val);
+		note("or, instead of editing the config: %s", pct);
+	}
 	if (go.fmt == FMT_INCUS)
 		note("run the commands above, then restart the container");
 	else if (found && c.section[0] &&
@@ -1384,11 +1409,11 @@ static int host_grant(int argc, char **argv)
 		note("%s has a [%s] section: put the lines above it (appended at the end they would belong to that snapshot), then restart the container",
 		     c.path, c.section);
 	else if (found && go.fmt == c.kind)
-		note("append them to its config, then restart the container: nsgpuperf host grant %s >> %s",
+		note("append these lines to its config, then restart the container: nsgpuperf host grant %s >> %s",
 		     name, c.path);
-	else if (go.fmt == FMT_PROXMOX_DEV)
-		note("add the lines to /etc/pve/lxc/%s.conf (or pct set %s --devN ...), then restart the container",
-		     name, name);
+	else if (found && go.fmt == FMT_PROXMOX_DEV && c.kind == FMT_PROXMOX)
+		note("append these lines to its config, then restart the container: nsgpuperf host grant %s --proxmox-dev >> %s",
+		     name, c.path);
 	else
 		note("add the lines to the container's config, then restart the container");
 	ret = NGP_EXIT_OK;

@@ -422,6 +422,22 @@ TEST_F(host, grant_proxmox_dev)
 	free(state);
 }
 
+TEST_F(host, grant_other_format_drops_old_node)
+{
+	HOST("grant", "101");
+	ASSERT_EQ(0, self->r.code) TH_LOG("%s", self->r.err);
+	expect_node(_metadata, self->root, "101", 100000, 100000);
+	HOST("grant", "101", "--proxmox-dev");
+	ASSERT_EQ(0, self->r.code) TH_LOG("%s", self->r.err);
+	EXPECT_FALSE(exists(self->root, "dev/nsgpuperf-ct/101"));
+	EXPECT_NE(NULL, strstr(self->r.err, "removed /dev/nsgpuperf-ct/101, the node of 101's previous grant (proxmox)"))
+		TH_LOG("%s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, "pct set 101 --dev0 /dev/nsgpuperf,mode=0600 --dev1 /dev/dri/renderD128,mode=0666 --dev2 /dev/dri/renderD129,mode=0666"))
+		TH_LOG("%s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, "nsgpuperf host grant 101 --proxmox-dev >> /etc/pve/lxc/101.conf"))
+		TH_LOG("%s", self->r.err);
+}
+
 TEST_F(host, grant_proxmox_raw_repeats_passthrough)
 {
 	/*
