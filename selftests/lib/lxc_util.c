@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,40 +20,65 @@ static int status_of(int st)
 	return 128 + WTERMSIG(st);
 }
 
+/*
+ * The command under timeout(1), its stdout and stderr read through a pipe
+ * into the TAP log (and out); stdin is /dev/null, so a command cannot eat
+ * the suite's input.
+ */
 static int vrun(char *out, size_t len, const char *fmt, va_list ap)
 {
-	char cmd[8192], line[1024];
+	char cmd[8192], buf[4096];
 	size_t used = 0;
-	FILE *p;
+	bool bol = true;
+	int p[2], st;
+	ssize_t n;
+	pid_t pid;
 
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	printf("# $ %s\n", cmd);
 	fflush(stdout);
-	/* stdin from /dev/null: a command must not eat the suite's input */
-	if (strlen(cmd) + 32 >= sizeof(cmd))
-		return -1;
-	memmove(cmd + 2, cmd, strlen(cmd) + 1);
-	memcpy(cmd, "{ ", 2);
-	strcat(cmd, "\n} </dev/null 2>&1");
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
 	if (out && len)
 		out[0] = '\0';
-	while (fgets(line, sizeof(line), p)) {
-		printf("#   %s%s", line, strchr(line, '\n') ? "" : "\n");
-		if (out && used + 1 < len) {
-			size_t n = strlen(line);
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		int null = open("/dev/null", O_RDONLY);
 
-			if (n > len - used - 1)
-				n = len - used - 1;
-			memcpy(out + used, line, n);
-			used += n;
+		dup2(null, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execl("/usr/bin/timeout", "timeout", "-k", "5", CMD_TIMEOUT,
+		      "/bin/sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		ssize_t i;
+
+		for (i = 0; i < n; i++) {
+			if (bol)
+				fputs("#   ", stdout);
+			putchar(buf[i]);
+			bol = buf[i] == '\n';
+		}
+		if (out && n > 0 && used + 1 < len) {
+			size_t c = (size_t)n < len - used - 1 ? (size_t)n : len - used - 1;
+
+			memcpy(out + used, buf, c);
+			used += c;
 			out[used] = '\0';
 		}
 	}
+	if (!bol)
+		putchar('\n');
 	fflush(stdout);
-	return status_of(pclose(p));
+	close(p[0]);
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return status_of(st);
 }
 
 int sh(const char *fmt, ...)

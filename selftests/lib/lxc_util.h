@@ -17,11 +17,15 @@
 #define GPU_PASSED	"0000:00:02.0"
 #define GPU_OTHER	"0000:00:05.0"
 #define STATE_DIR	"/var/lib/nsgpuperf-test/state"
+/* Seconds one command may take (timeout(1) then kills it). */
+#define CMD_TIMEOUT	"300"
+/* Seconds one test may take: containers are made in its setup. */
+#define LXC_TEST_TIMEOUT	900
 
 /*
- * Run a command with /bin/sh -c; its output goes to the TAP log as "#"
- * lines.  Returns its exit status (128 + signal when killed), -1 if it
- * could not run.
+ * Run a command with /bin/sh -c, at most CMD_TIMEOUT seconds; its output
+ * goes to the TAP log as "#" lines.  Returns its exit status (124 when it
+ * timed out, 128 + signal when killed), -1 if it could not run.
  */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same, with stdout and stderr captured (NUL-terminated, cut at len). */

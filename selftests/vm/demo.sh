@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Runs inside the demo VM (as a "suite" of run.sh): a host with the mock
-# GPU under load, and a container whose root is host uid 100000 reading the
-# GPU counters through nsgpuperf.
+# Runs inside the demo VM, booted from the LXC image (a Debian bookworm
+# host with LXC 5.0.2, the mock GPU under load): an admin grants an
+# unprivileged LXC container the GPU with `nsgpuperf host grant`, and the
+# container's root reads the counters with nsgpuperf and with Debian's own
+# intel_gpu_top.
 set -e
-# Both GPUs under the same load (intel_gpu_top picks the "discrete" one).
+# Both GPUs under the same load.
 for gpu in 0000:00:02.0 0000:00:05.0; do
 	ctl=/sys/kernel/debug/mock_i915/$gpu/control
 	# i915 config encoding: engine (class << 12 | instance << 4 | sample),
@@ -17,48 +19,54 @@ for gpu in 0000:00:02.0 0000:00:05.0; do
 	echo "rate 0x1000 120000000" >$ctl	# bcs0 busy: 12 %
 	echo "rate 0x2000 700000000" >$ctl	# vcs0 busy: 70 %
 done
-
-echo "### host: nsgpuperf loaded, two mock i915 GPUs bound"
-grep -E '^(nsgpuperf|mock_i915|drm) ' /proc/modules | cut -d' ' -f1
-ls -l /dev/nsgpuperf
-echo "### host admin: a node for the container whose root is host uid 100000"
-mknod /tmp/ct-nsgpuperf c $(tr ':' ' ' </sys/class/nsgpuperf/nsgpuperf/dev)
-chown 100000:100000 /tmp/ct-nsgpuperf
-chmod 0600 /tmp/ct-nsgpuperf
-ls -ln /tmp/ct-nsgpuperf
-echo "### container root (user namespace 0 -> 100000:65536, no host capabilities,"
-echo "### its own cgroup /ct101 as the root of its cgroup namespace) runs nsgpuperf:"
-mkdir -p /sys/fs/cgroup/ct101
-export NSGPUPERF_DEVICE=/tmp/ct-nsgpuperf
-ct() {
-	sh -c 'echo $$ >/sys/fs/cgroup/ct101/cgroup.procs &&
-		exec ./userns-exec --cgroupns "0 100000 65536" "$@"' ct "$@"
+run() {
+	echo "host# $*"
+	"$@"
 }
-echo "\$ nsgpuperf list"
-ct ./nsgpuperf list
-echo "\$ nsgpuperf -n 3          (the live view prints lines when not on a terminal)"
-ct ./nsgpuperf -n 3 -d 0000:00:02.0
-echo "\$ nsgpuperf -J -n 1 -d 0000:00:02.0"
-ct ./nsgpuperf -J -n 1 -d 0000:00:02.0
-echo "\$ nsgpuperf --openmetrics -n 1 -d 0000:00:02.0  (busy and usage series)"
-ct ./nsgpuperf --openmetrics -n 1 -d 0000:00:02.0 | grep -E '^nsgpuperf_(engine_busy|cgroup_usage)'
-echo "### nsgpuperf run as intel_gpu_top (bind-mounted in a container that has"
-echo "### no intel-gpu-tools), in 1.27.1's -l layout:"
-mkdir -p /tmp/ct-bin && ln -sf /tests/nsgpuperf /tmp/ct-bin/intel_gpu_top
-ct timeout -s INT 2.5 /tmp/ct-bin/intel_gpu_top -l -s 1000 || true
-echo "### the same container root runs Debian's unmodified intel_gpu_top; perf"
-echo "### itself refuses it:"
-ct timeout -s INT 2 /usr/bin/intel_gpu_top -l -s 1000 2>&1 | head -n 3 || true
-echo "### with the perf_event_open shim (LD_PRELOAD, or /etc/ld.so.preload in"
-echo "### the container) it reads the GPU through nsgpuperf:"
-LD_PRELOAD=/tests/libnsgpuperf-preload.so ct timeout -s INT 3.5 /usr/bin/intel_gpu_top -l -s 1000 || true
-echo "### a host user with its own user namespace (unshare -U -r) holds every"
-echo "### capability there, but the node's owner is not mapped in it: refused,"
-echo "### even on a node whose mode lets everyone open it:"
-cp -a /tmp/ct-nsgpuperf /tmp/ct-nsgpuperf-0666
-chmod 0666 /tmp/ct-nsgpuperf-0666
-NSGPUPERF_DEVICE=/tmp/ct-nsgpuperf-0666 ./userns-exec --self 1000 ./nsgpuperf list ||
-	echo "(exit code $?)"
-echo "### the host log names the rule that failed:"
-dmesg | grep 'nsgpuperf: open denied' | tail -n 1
+ct() {
+	echo "ct1# $*"
+	lxc-attach -n ct1 -- "$@"
+}
+
+echo "### host: Debian bookworm, LXC $(lxc-start --version), nsgpuperf loaded, two mock i915 GPUs"
+grep -E '^(nsgpuperf|mock_i915) ' /proc/modules | cut -d' ' -f1
+install -D -m 0755 /tests/nsgpuperf-static /usr/local/bin/nsgpuperf
+run ls -l /dev/nsgpuperf
+echo "### an unprivileged LXC container, root mapped to host uid 100000"
+cat >/tmp/ct1.conf <<EOF
+lxc.include = /usr/share/lxc/config/userns.conf
+lxc.idmap = u 0 100000 65536
+lxc.idmap = g 0 100000 65536
+lxc.net.0.type = empty
+EOF
+lxc-create -q -n ct1 -t busybox -f /tmp/ct1.conf >/dev/null
+run lxc-start -n ct1
+lxc-wait -n ct1 -s RUNNING -t 60
+echo "### the admin grants it the integrated GPU (README: Plain LXC)"
+echo "host# nsgpuperf host grant ct1 --gpu 0000:00:02.0 >> /var/lib/lxc/ct1/config"
+nsgpuperf host grant ct1 --gpu 0000:00:02.0 | tee -a /var/lib/lxc/ct1/config
+run ls -l /dev/nsgpuperf-ct/
+run lxc-stop -n ct1
+run lxc-start -n ct1
+lxc-wait -n ct1 -s RUNNING -t 60
+install -D -m 0755 /tests/nsgpuperf-static /var/lib/lxc/ct1/rootfs/usr/local/bin/nsgpuperf
+echo "### in the container, as its root (host uid $(awk '/^Uid/ { print $2 }' /proc/$(lxc-info -n ct1 -p -H)/status)):"
+ct nsgpuperf list
+echo "### the live view prints lines when not on a terminal"
+ct nsgpuperf -n 3
+ct nsgpuperf -J -n 1
+echo "### OpenMetrics (busy and usage series)"
+ct nsgpuperf --openmetrics -n 1 | grep -E '^nsgpuperf_(engine_busy|cgroup_busy)' | head -n 8
+echo "### only the GPU whose render node was passed in: the other one is not there"
+ct nsgpuperf -J -n 1 -d 0000:00:05.0 || echo "(exit code $?)"
+echo "### nsgpuperf as intel_gpu_top (1.27.1's -l layout), for a container without intel-gpu-tools"
+ct ln -sf /usr/local/bin/nsgpuperf /usr/local/bin/intel_gpu_top
+ct timeout -s INT 2.5 /usr/local/bin/intel_gpu_top -l -s 1000 || true
+echo "### a user of the container is refused by the node's mode (EACCES, nothing logged);"
+echo "### a user namespace made inside it (unshare -U -r) by the access rule (EPERM, logged)"
+echo "ct1\$ nsgpuperf list"
+lxc-attach -n ct1 -u 1000 -g 1000 -- /usr/local/bin/nsgpuperf list || echo "(exit code $?)"
+ct unshare -U -r /usr/local/bin/nsgpuperf list || echo "(exit code $?)"
+run sh -c "dmesg | grep 'nsgpuperf: open denied' | tail -n 1"
+lxc-stop -n ct1 -k
 echo "### demo done"
