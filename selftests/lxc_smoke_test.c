@@ -2,7 +2,8 @@
 /*
  * The LXC test VM itself (selftests/vm/run.sh image mode, the image of
  * scripts/lxc-image.sh): that what the LXC suites build on is really
- * there.  LXC is 5.0.2; an unprivileged busybox-template container
+ * there.  README.md, the modules and a working reader are in place; LXC
+ * is 5.0.2; an unprivileged busybox-template container
  * (mapped 0 -> 100000) starts, runs a command through lxc-attach, has a
  * working /dev/null, and its init runs as host uid 100000; a container on
  * the image's Debian rootfs starts with Debian's own intel_gpu_top in it;
@@ -220,6 +221,23 @@ FIXTURE_SETUP(first_boot)
 
 FIXTURE_TEARDOWN(first_boot)
 {
+}
+
+/*
+ * What run.sh puts on the disk: the README (the LXC suites run its code
+ * blocks), the modules, and the dynamic reader, whose libraries the image
+ * lacks, runs.
+ */
+TEST_F(first_boot, test_files)
+{
+	char line[256];
+
+	ASSERT_EQ(0, read_line("/tests/README.md", line, sizeof(line)));
+	ASSERT_EQ(0, strncmp(line, "# ", 2)) TH_LOG("README.md starts with '%s'", line);
+	ASSERT_EQ(0, access(MOCK_KO, R_OK));
+	ASSERT_EQ(0, access(NSGP_KO, R_OK));
+	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "/tests/nsgpuperf --help >/dev/null"))
+		TH_LOG("/tests/nsgpuperf: %s", self->out);
 }
 
 TEST_F(first_boot, lxc_version)
