@@ -2,17 +2,18 @@
 /*
  * nsgpuperf: GPU performance counters for processes in user namespaces.
  *
- * Module entry points, host policy parameters, the /dev/nsgpuperf misc
+ * Module entry points, host policy parameters, the /dev/nsgpuperf character
  * device and its ioctl dispatch, and the helpers that copy the size-first
  * argument structs of <linux/nsgpuperf.h> in and out.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cdev.h>
 #include <linux/cleanup.h>
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/ioctl.h>
 #include <linux/kernel.h>
-#include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
@@ -36,6 +37,21 @@ bool nsgp_cgroup_usage = true;
 module_param_named(cgroup_usage, nsgp_cgroup_usage, bool, 0644);
 MODULE_PARM_DESC(cgroup_usage,
 		 "Sessions may query the GPU usage of their scope: their container, or the host for the host's sessions (default: Y)");
+
+/*
+ * The device number is fixed so that the line a container's config holds
+ * (lxc.cgroup2.devices.allow = c 120:0 rw, and host nodes made for it)
+ * stays valid across reboots, module reloads and kernel updates, which a
+ * dynamic misc minor does not.  120 is in a range the kernel leaves to
+ * local use and never hands out dynamically (Documentation/admin-guide/
+ * devices.txt: 60-63, 120-127).
+ */
+#define NSGP_DEFAULT_MAJOR	120
+
+static unsigned int nsgp_major = NSGP_DEFAULT_MAJOR;
+module_param_named(major, nsgp_major, uint, 0444);
+MODULE_PARM_DESC(major,
+		 "Character major of /dev/nsgpuperf, minor 0 (default: 120, from the range left to local use; 0: a dynamic one, which can change between boots and then breaks device numbers written into container configs)");
 
 /* Largest argument struct size accepted from userspace. */
 #define NSGP_MAX_USIZE		PAGE_SIZE
@@ -239,12 +255,62 @@ static const struct file_operations nsgp_dev_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-static struct miscdevice nsgp_miscdev = {
-	.minor	= MISC_DYNAMIC_MINOR,
+static struct class nsgp_class = {
 	.name	= "nsgpuperf",
-	.fops	= &nsgp_dev_fops,
-	.mode	= 0600,
 };
+
+static struct cdev nsgp_cdev;
+static dev_t nsgp_devt;
+
+/* The node is made by devtmpfs/udev: 0600, root's (the class sets no mode). */
+static int __init nsgp_chrdev_register(void)
+{
+	struct device *dev;
+	int ret;
+
+	if (nsgp_major > 0) {
+		nsgp_devt = MKDEV(nsgp_major, 0);
+		ret = register_chrdev_region(nsgp_devt, 1, "nsgpuperf");
+	} else {
+		ret = alloc_chrdev_region(&nsgp_devt, 0, 1, "nsgpuperf");
+	}
+	if (ret) {
+		if (nsgp_major > 0)
+			pr_err("character major %u is taken (see /proc/devices): load with major=<a free one from 60-63 or 120-127>\n",
+			       nsgp_major);
+		return ret;
+	}
+	cdev_init(&nsgp_cdev, &nsgp_dev_fops);
+	nsgp_cdev.owner = THIS_MODULE;
+	ret = cdev_add(&nsgp_cdev, nsgp_devt, 1);
+	if (ret)
+		goto err_region;
+	ret = class_register(&nsgp_class);
+	if (ret)
+		goto err_cdev;
+	dev = device_create(&nsgp_class, NULL, nsgp_devt, NULL, "nsgpuperf");
+	if (IS_ERR(dev)) {
+		ret = PTR_ERR(dev);
+		goto err_class;
+	}
+	return 0;
+
+err_class:
+	class_unregister(&nsgp_class);
+err_cdev:
+	cdev_del(&nsgp_cdev);
+err_region:
+	unregister_chrdev_region(nsgp_devt, 1);
+	return ret;
+}
+
+static void nsgp_chrdev_unregister(void)
+{
+	device_destroy(&nsgp_class, nsgp_devt);
+	class_unregister(&nsgp_class);
+	cdev_del(&nsgp_cdev);
+	unregister_chrdev_region(nsgp_devt, 1);
+}
 
 /* The first published layouts stay what the uapi header says. */
 static void __init nsgp_abi_checks(void)
@@ -274,7 +340,7 @@ static int __init nsgp_init(void)
 	ret = nsgp_gpu_init();
 	if (ret)
 		return ret;
-	ret = misc_register(&nsgp_miscdev);
+	ret = nsgp_chrdev_register();
 	if (ret) {
 		nsgp_gpu_exit();
 		return ret;
@@ -284,7 +350,7 @@ static int __init nsgp_init(void)
 
 static void __exit nsgp_exit(void)
 {
-	misc_deregister(&nsgp_miscdev);
+	nsgp_chrdev_unregister();
 	nsgp_gpu_exit();
 }
 

@@ -118,7 +118,8 @@ else
 	fail "man page: groff -man -ww"
 fi
 undocumented=
-for opt in $( { "$reader" --help; "$reader" list --help; "$reader" exporter --help; } 2>&1 |
+for opt in $( { "$reader" --help; "$reader" list --help; "$reader" exporter --help;
+	"$reader" host --help; } 2>&1 |
 	grep -oE -- '--[a-z][a-z-]+' | sort -u); do
 	grep -qF -- "$(echo "$opt" | sed 's/-/\\-/g')" "$man" || undocumented+=" $opt"
 done

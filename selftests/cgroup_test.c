@@ -335,7 +335,7 @@ static int load_devcg_prog(unsigned int nsgp_major, unsigned int render_minor)
 		/* not a char device: deny */
 		{ .code = BPF_JMP | BPF_JNE | BPF_K, .dst_reg = 2, .off = 4,
 		  .imm = BPF_DEVCG_DEV_CHAR },
-		/* the nsgpuperf node's major (misc): allow */
+		/* the nsgpuperf node's major: allow */
 		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = 3, .off = 5,
 		  .imm = nsgp_major },
 		/* 226:<render_minor>: allow */

@@ -18,8 +18,10 @@
  *   scope counts every client; --cgroup narrows; "n/a" when usage is off
  *   by host policy or unavailable (6.1 GuC), never 0;
  * - denied: node missing (exit 3), node owner not mapped (4), no
- *   CAP_PERFMON (4), file mode (4), a GPU not in scope (6), each with the
- *   message that says which.
+ *   CAP_PERFMON (4), file mode (4: the node's owner unmapped, or a
+ *   container user on its root's node), a GPU not in scope (6), each with
+ *   the message that says which (EACCES, the file mode, apart from EPERM,
+ *   nsgpuperf's rule).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -1214,8 +1216,9 @@ TEST_F(reader, denied_owner_not_mapped)
 {
 	static const char * const args[] = { "list", NULL };
 	static const char * const says[] = { "permission denied", "owner",
-					     "not mapped into this user namespace", NULL };
-	static const char * const not_says[] = { "no CAP_PERFMON", NULL };
+					     "not mapped into this user namespace",
+					     "nsgpuperf's access rule (EPERM", NULL };
+	static const char * const not_says[] = { "no CAP_PERFMON", "file mode", NULL };
 
 	/* the file mode lets anyone open: the module's owner rule refuses */
 	unlink(CT_NODE);
@@ -1226,8 +1229,9 @@ TEST_F(reader, denied_owner_not_mapped)
 TEST_F(reader, denied_no_cap_perfmon)
 {
 	static const char * const args[] = { "-c", "-n", "1", NULL };
-	static const char * const says[] = { "permission denied", "no CAP_PERFMON", NULL };
-	static const char * const not_says[] = { "not mapped", NULL };
+	static const char * const says[] = { "permission denied", "no CAP_PERFMON",
+					     "nsgpuperf's access rule (EPERM", NULL };
+	static const char * const not_says[] = { "not mapped", "file mode", NULL };
 	struct who w = ct;
 
 	/* a container user (uid 1000 in it) on a node its root owns */
@@ -1241,11 +1245,31 @@ TEST_F(reader, denied_no_cap_perfmon)
 TEST_F(reader, denied_file_mode)
 {
 	static const char * const args[] = { "list", "-J", NULL };
-	static const char * const says[] = { "file mode (0600", NULL };
+	static const char * const says[] = { "file mode (0600", "not by nsgpuperf (EACCES",
+					     "nsgpuperf host grant", NULL };
+	static const char * const not_says[] = { "access rule", NULL };
 
+	/* owned by host root: unmapped in the container */
 	unlink(CT_NODE);
 	ASSERT_EQ(0, nsgp_mknod(CT_NODE, 0, 0, 0600));
-	expect_fail(_metadata, &ct, args, 4, says, NULL);
+	expect_fail(_metadata, &ct, args, 4, says, not_says);
+}
+
+TEST_F(reader, denied_file_mode_not_owner)
+{
+	static const char * const args[] = { "list", NULL };
+	static const char * const says[] = { "file mode (0600", "this process is uid 1000",
+					     "only the node's owner (the container's root)",
+					     "not by nsgpuperf (EACCES", NULL };
+	static const char * const not_says[] = { "access rule", NULL };
+	struct who w = ct;
+
+	/* a container user on the node its root owns, 0600: EACCES, no log */
+	unlink(CT_NODE);
+	ASSERT_EQ(0, nsgp_mknod(CT_NODE, CT_UID, CT_UID, 0600));
+	w.name = "container uid 1000";
+	w.ns_uid = 1000;
+	expect_fail(_metadata, &w, args, 4, says, not_says);
 }
 
 TEST_F(reader, gpu_not_in_scope)

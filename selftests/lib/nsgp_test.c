@@ -290,7 +290,7 @@ int nsgp_event_config(int fd, unsigned int gpu, const char *name,
 
 int nsgp_devnum(unsigned int *maj, unsigned int *min)
 {
-	FILE *f = fopen("/sys/class/misc/nsgpuperf/dev", "re");
+	FILE *f = fopen("/sys/class/nsgpuperf/nsgpuperf/dev", "re");
 	int ret = 0;
 
 	if (!f)

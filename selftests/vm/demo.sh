@@ -22,7 +22,7 @@ echo "### host: nsgpuperf loaded, two mock i915 GPUs bound"
 grep -E '^(nsgpuperf|mock_i915|drm) ' /proc/modules | cut -d' ' -f1
 ls -l /dev/nsgpuperf
 echo "### host admin: a node for the container whose root is host uid 100000"
-mknod /tmp/ct-nsgpuperf c $(tr ':' ' ' </sys/class/misc/nsgpuperf/dev)
+mknod /tmp/ct-nsgpuperf c $(tr ':' ' ' </sys/class/nsgpuperf/nsgpuperf/dev)
 chown 100000:100000 /tmp/ct-nsgpuperf
 chmod 0600 /tmp/ct-nsgpuperf
 ls -ln /tmp/ct-nsgpuperf

@@ -359,6 +359,7 @@ expected+='|^(nsgpuperf|mock_i915): module verification failed: signature and/or
 expected+='|^nsgpuperf: GPU [0-9]+ \([0-9a-f:.]+, [a-z0-9_]+\): (PMU [A-Za-z0-9_.]+, type [0-9]+, [0-9]+ events|no PMU found)$'
 expected+='|^nsgpuperf: open denied to pid [0-9]+ \(.*\): [A-Za-z0-9_ /]+$'
 expected+='|^nsgpuperf: [0-9]+ similar denial lines suppressed$'
+expected+='|^nsgpuperf: character major [0-9]+ is taken \(see /proc/devices\): load with major=<a free one from 60-63 or 120-127>$'
 unexpected=$(sed -E 's/\r$//; s/^\[ *[0-9]+\.[0-9]+\] //' "$out/console-checked.log" |
 	grep -aE "$ours" | grep -avE "$expected" | head -n 20 || true)
 if [ -n "$unexpected" ]; then

@@ -13,6 +13,8 @@
  *   openmetrics.c --openmetrics, --textfile DIR
  *   exporter.c    nsgpuperf exporter --listen ADDR:PORT (libmicrohttpd)
  *   igt.c         the intel_gpu_top personality
+ *   host.c        nsgpuperf host grant|revoke|list|restore: the host side
+ *                 (per-container nodes, their record, the udev rule)
  */
 #ifndef NSGPUPERF_CLI_H
 #define NSGPUPERF_CLI_H
@@ -116,5 +118,6 @@ int top_view(struct cli_sampler *cs, const struct cli_opts *o);
 int list_main(int argc, char **argv);
 int exporter_main(int argc, char **argv);
 int igt_main(int argc, char **argv);
+int host_main(int argc, char **argv);
 
 #endif

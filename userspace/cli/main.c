@@ -6,6 +6,7 @@
  *   nsgpuperf [top] [--openmetrics | --textfile DIR] ...
  *   nsgpuperf list [-J]
  *   nsgpuperf exporter --listen ADDR:PORT ...
+ *   nsgpuperf host grant|revoke|list|restore ...   (on the host, host.c)
  *
  * Exit codes (enum ngp_exit): 0 ok (and --help), 1 other failure, 2 usage, 3 node missing / module not loaded, 4 an access rule refused
  * the open, 5 module ABI too old, 6 no GPU in scope or -d matched none.
@@ -29,6 +30,8 @@ static void usage(FILE *f)
 		"usage: nsgpuperf [top] [options]     live counters of one GPU\n"
 		"       nsgpuperf list [-J]           the GPUs in scope\n"
 		"       nsgpuperf exporter --listen ADDR:PORT   serve /metrics\n"
+		"       nsgpuperf host grant NAME ...  on the host: give a container its\n"
+		"                                      node (nsgpuperf host --help)\n"
 		"\n"
 		"options:\n"
 		"  -d, --device DEV   the GPU: PCI address (0000:00:02.0, 00:02.0,\n"
@@ -240,6 +243,8 @@ int main(int argc, char **argv)
 		return top_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "exporter"))
 		return exporter_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "host"))
+		return host_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "igt"))
 		return igt_main(argc - 1, argv + 1);
 	return top_main(argc, argv);

@@ -49,6 +49,8 @@ enum ngp_exit {
 	NGP_EXIT_DENIED		= 4,	/* an access rule refused the open */
 	NGP_EXIT_ABI		= 5,	/* module too old or too new */
 	NGP_EXIT_NO_GPU		= 6,	/* no GPU in scope, or -d matched none */
+	NGP_EXIT_NO_CONTAINER	= 7,	/* host: container (or grant) unknown */
+	NGP_EXIT_PRIVILEGED	= 8,	/* host: privileged container */
 };
 
 struct ngp_error {

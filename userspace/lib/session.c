@@ -94,7 +94,8 @@ static bool initial_userns(void)
 
 /*
  * EPERM is the module's access rule (CAP_PERFMON in this user namespace,
- * node owner mapped into it) or the device cgroup.  Tell which, as far as
+ * node owner mapped into it), which logs a line on the host naming the
+ * rule, or the device cgroup, which logs nothing.  Tell which, as far as
  * userspace can see: the capability from CapEff, an unmapped owner from
  * the overflow id stat() shows for it.
  */
@@ -115,23 +116,60 @@ static int explain_eperm(const char *path, struct ngp_error *e)
 
 	if (!has_cap)
 		return ngp_fail(e, -EPERM, NGP_EXIT_DENIED,
-				"%s: permission denied: this process has no CAP_PERFMON (or CAP_SYS_ADMIN) in its user namespace; run nsgpuperf as the container's root, or give it CAP_PERFMON (e.g. setcap cap_perfmon+ep)%s",
+				"%s: permission denied by nsgpuperf's access rule (EPERM; the host's kernel log names the rule): this process has no CAP_PERFMON (or CAP_SYS_ADMIN) in its user namespace; run nsgpuperf as the container's root, or give it CAP_PERFMON (e.g. setcap cap_perfmon+ep)%s",
 				path, owner_unmapped ?
 				"; also, the node's owner is not mapped into this user namespace" : "");
 	if (owner_unmapped)
 		return ngp_fail(e, -EPERM, NGP_EXIT_DENIED,
-				"%s: permission denied: the node's owner (uid %u, gid %u here: unmapped) is not mapped into this user namespace; on the host, give the node the host ids of the container's root (e.g. chown 100000:100000 on a default LXC/Proxmox idmap)",
+				"%s: permission denied by nsgpuperf's access rule (EPERM; the host's kernel log names the rule): the node's owner (uid %u, gid %u here: unmapped) is not mapped into this user namespace; on the host, give the container a node owned by its root: nsgpuperf host grant <container>",
 				path, (unsigned int)st.st_uid, (unsigned int)st.st_gid);
 	return ngp_fail(e, -EPERM, NGP_EXIT_DENIED,
-			"%s: permission denied by the device cgroup (or an LSM): allow the character device %u:%u for this container (LXC: lxc.cgroup2.devices.allow = c %u:%u rw)",
+			"%s: permission denied by the device cgroup or an LSM (EPERM, and no nsgpuperf line in the host's kernel log): allow the character device %u:%u for this container (LXC: lxc.cgroup2.devices.allow = c %u:%u rw; nsgpuperf host grant prints the lines)",
 			path, major(st.st_rdev), minor(st.st_rdev),
 			major(st.st_rdev), minor(st.st_rdev));
 }
 
-static int explain_open(const char *path, int err, struct ngp_error *e)
+/*
+ * EACCES is the node's file mode (or an LSM): the kernel refused before
+ * nsgpuperf saw the open, so the host logs nothing.  Say whose node it is
+ * and with what mode, as this process sees them, and what to do.
+ */
+static int explain_eacces(const char *path, struct ngp_error *e)
 {
+	long ovuid = read_long("/proc/sys/kernel/overflowuid", 65534);
+	unsigned int mode, uid, gid, me = (unsigned int)geteuid();
+	bool init = initial_userns();
 	struct stat st;
 
+	if (stat(path, &st))
+		return ngp_fail(e, -EACCES, NGP_EXIT_DENIED,
+				"%s: permission denied by the node's file mode or owner (EACCES, not nsgpuperf's rule: no line in the host's log): ls -l it",
+				path);
+	mode = st.st_mode & 07777;
+	uid = (unsigned int)st.st_uid;
+	gid = (unsigned int)st.st_gid;
+	if (!init && (long)st.st_uid == ovuid)
+		return ngp_fail(e, -EACCES, NGP_EXIT_DENIED,
+				"%s: permission denied by the node's file mode (%04o, owner %u:%u here: a host id not mapped into this container), not by nsgpuperf (EACCES: no line in the host's log): only the node's owner may open it, and that must be the container's root: on the host, nsgpuperf host grant <container>",
+				path, mode, uid, gid);
+	if (st.st_uid != geteuid())
+		return ngp_fail(e, -EACCES, NGP_EXIT_DENIED,
+				"%s: permission denied by the node's file mode (%04o, owner %u:%u; this process is uid %u), not by nsgpuperf (EACCES: no line in the host's log): only the node's owner (%s) may open it: run nsgpuperf as %s",
+				path, mode, uid, gid, me,
+				uid ? "not root here" : init ? "root" : "the container's root",
+				uid ? "its owner, or on the host give the node to the container's root: nsgpuperf host grant <container>" :
+				init ? "root" : "the container's root");
+	if (!(mode & 0400))
+		return ngp_fail(e, -EACCES, NGP_EXIT_DENIED,
+				"%s: permission denied by the node's file mode (%04o, owner %u:%u: this process, but the mode does not let the owner read it), not by nsgpuperf (EACCES: no line in the host's log): on the host, chmod 0600 the node (nsgpuperf host grant makes it so)",
+				path, mode, uid, gid);
+	return ngp_fail(e, -EACCES, NGP_EXIT_DENIED,
+			"%s: permission denied although the node's file mode (%04o, owner %u:%u) lets this process open it: an LSM (AppArmor, SELinux) refused; check the host's audit log",
+			path, mode, uid, gid);
+}
+
+static int explain_open(const char *path, int err, struct ngp_error *e)
+{
 	switch (err) {
 	case ENOENT:
 		if (access("/sys/module", F_OK) == 0 &&
@@ -148,12 +186,7 @@ static int explain_open(const char *path, int err, struct ngp_error *e)
 				"%s: the node has no driver behind it: the nsgpuperf module is not loaded on the host (modprobe nsgpuperf), or the node's device number is stale",
 				path);
 	case EACCES:
-		if (stat(path, &st))
-			memset(&st, 0, sizeof(st));
-		return ngp_fail(e, -err, NGP_EXIT_DENIED,
-				"%s: permission denied by the node's file mode (%04o, owner %u:%u): open it as its owner (the container's root) or change the mode on the host",
-				path, (unsigned int)(st.st_mode & 07777),
-				(unsigned int)st.st_uid, (unsigned int)st.st_gid);
+		return explain_eacces(path, e);
 	case EPERM:
 		return explain_eperm(path, e);
 	default:
