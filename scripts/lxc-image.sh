@@ -16,9 +16,12 @@
 #     network; it boots with apparmor=0: no apparmor_parser here);
 #   - /var/lib/nsgpuperf-test/rootfs-debian: a second bookworm minbase
 #     for containers, with CT_PKGS (Debian's intel-gpu-tools, so the
-#     container's own intel_gpu_top, libdrm, procps), owned by the ids of
-#     "lxc.idmap = u 0 100000 65536" / "g 0 100000 65536" (every uid and
-#     gid shifted by 100000), ready for lxc.rootfs.path = dir:...;
+#     container's own intel_gpu_top, libdrm, procps), owned as
+#     debootstrap made it (root: 0), i.e. as the container sees it: copy
+#     it through the container's idmap (tar | lxc-usernsexec -m
+#     b:0:100000:65536 -- tar -x, as lxc-download unpacks), or use it in
+#     place with lxc.rootfs.options = idmap=container (never lxc-destroy
+#     such a container: that deletes its rootfs);
 #   - /var/lib/nsgpuperf-test/VERSIONS: the versions of the packages that
 #     matter (lxc, udev, intel-gpu-tools in the container rootfs).
 # Nothing runs at boot: selftests/vm/init is PID 1 (it starts udevd).
@@ -43,7 +46,6 @@ SUITE=bookworm
 HOST_PKGS=lxc,busybox-static,udev,uidmap,procps,util-linux,kmod,iproute2,jq
 CT_PKGS=intel-gpu-tools,libdrm2,procps
 CT_ROOTFS=var/lib/nsgpuperf-test/rootfs-debian
-CT_SHIFT=100000
 # Free space left in the image for the tests (containers, copied files).
 FREE_MB=512
 
@@ -58,7 +60,7 @@ if [ -f "$img" ]; then
 fi
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, image ownership)"
-for t in debootstrap:debootstrap mkfs.ext4:e2fsprogs python3:python3; do
+for t in debootstrap:debootstrap mkfs.ext4:e2fsprogs; do
 	command -v "${t%%:*}" >/dev/null || die "${t%%:*} missing (apt-get install ${t#*:}; scripts/deps.sh does)"
 done
 
@@ -155,24 +157,6 @@ echo nsgpuperf-vm >"$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tnsgpuperf-vm\n' >"$root/etc/hosts"
 : >"$root/etc/fstab"
 echo nsgpuperf-ct >"$ct/etc/hostname"
-
-# The container rootfs as an unprivileged container's root sees it: every
-# owner shifted by CT_SHIFT (chown clears set-id bits: the mode is put
-# back).
-log "shifting $CT_ROOTFS owners by $CT_SHIFT"
-python3 - "$ct" "$CT_SHIFT" <<-'EOF'
-	import os, stat, sys
-	top, shift = sys.argv[1], int(sys.argv[2])
-	def fix(p):
-	    st = os.lstat(p)
-	    os.lchown(p, st.st_uid + shift, st.st_gid + shift)
-	    if not stat.S_ISLNK(st.st_mode):
-	        os.chmod(p, stat.S_IMODE(st.st_mode))
-	fix(top)
-	for d, dirs, files in os.walk(top):
-	    for n in dirs + files:
-	        fix(os.path.join(d, n))
-EOF
 
 # An image just big enough: the tree plus a quarter for ext4's metadata,
 # plus FREE_MB for the tests; sparse, filled by mkfs.ext4 -d.  No journal

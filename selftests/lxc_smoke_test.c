@@ -271,8 +271,10 @@ TEST_F_TIMEOUT(first_boot, debian_container, 120)
 {
 	char conf[1024];
 
+	/* in place, through an idmapped mount: the tree is owned by 0 */
 	snprintf(conf, sizeof(conf),
 		 "%slxc.rootfs.path = dir:" DEB_ROOTFS "\n"
+		 "lxc.rootfs.options = idmap=container\n"
 		 "lxc.uts.name = " DEB "\n"
 		 "lxc.init.cmd = /bin/sleep infinity\n", ct_conf);
 	/* never lxc-destroy it: that deletes its rootfs, the image's */
@@ -293,6 +295,10 @@ TEST_F_TIMEOUT(first_boot, debian_container, 120)
 	ASSERT_STREQ("/usr/bin/intel_gpu_top\nruns", self->out);
 	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "lxc-attach -n " DEB " -- id -u"));
 	ASSERT_STREQ("0", self->out);
+	/* the container's root owns its files */
+	ASSERT_EQ(0, sh(self->out, sizeof(self->out),
+			"lxc-attach -n " DEB " -- stat -c %%u:%%g /usr/bin/intel_gpu_top"));
+	ASSERT_STREQ("0:0", self->out);
 	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "lxc-stop -n " DEB " -k"));
 }
 
