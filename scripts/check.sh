@@ -207,6 +207,7 @@ while read -r kver kdir vmlinuz modtree builder; do
 		echo "# $kver: LXC test VM skipped (NSGPUPERF_LXC=0)"
 	elif [ -n "$lxc_image" ]; then
 		t1=$(date +%s)
+		rm -f "$out/vm-lxc/result"
 		NSGPUPERF_VM_IMAGE=$lxc_image \
 			"$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" "$out/art" "$out/vm-lxc"
 		vm_run "$kver" "$kver lxc" "$out/vm-lxc" "$t1"

@@ -34,7 +34,9 @@
 # Cache ($NSGPUPERF_CACHE, default ~/.cache/nsgpuperf):
 #   lxc-image/bookworm-lxc-KEY.img   the image (sparse, raw ext4); KEY
 #                                    hashes this script, which holds the
-#                                    package lists: any change rebuilds
+#                                    package lists: any change rebuilds;
+#                                    images of other keys not asked for
+#                                    in PRUNE_DAYS go at the next build
 #   lxc-image/debs/                  downloaded .debs (debootstrap
 #                                    --cache-dir), reused by a rebuild
 #   lxc-image/build.log              the last build's log
@@ -48,13 +50,16 @@ CT_PKGS=intel-gpu-tools,libdrm2,procps
 CT_ROOTFS=var/lib/nsgpuperf-test/rootfs-debian
 # Free space left in the image for the tests (containers, copied files).
 FREE_MB=512
+PRUNE_DAYS=3
 
 log() { echo "lxc-image: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 key=$({ cat "$0"; echo "$HOST_PKGS $CT_PKGS"; } | sha256sum | cut -c1-16)
 img=$DIR/$SUITE-lxc-$key.img
+# Its mtime says when it was last asked for (see the pruning below).
 if [ -f "$img" ]; then
+	touch "$img"
 	echo "$img"
 	exit 0
 fi
@@ -90,6 +95,7 @@ exec 9>"$DIR/lock"
 flock 9
 # Another run may have built it while this one waited.
 if [ -f "$img" ]; then
+	touch "$img"
 	echo "$img"
 	exit 0
 fi
@@ -174,10 +180,9 @@ if ! mkfs.ext4 -q -F -L nsgpuperf-vm -O ^has_journal -E lazy_itable_init=0 \
 	die "mkfs.ext4 failed (log: $DIR/build.log)"
 fi
 mv "$tmpimg" "$img"
-# Older images (another key) go; a VM still running keeps its open file.
-for old in "$DIR"/"$SUITE"-lxc-*.img; do
-	[ "$old" = "$img" ] || rm -f "$old"
-done
+# Images of other keys (other versions of this script, maybe another
+# checkout's, in use now) go once nobody asked for them for PRUNE_DAYS.
+find "$DIR" -maxdepth 1 -name "$SUITE-lxc-*.img" ! -newermt "-$PRUNE_DAYS days" -delete
 log "built $img in $(($(date +%s) - start)) s:" \
 	"$(du -m --apparent-size "$img" | cut -f1) MB apparent, $(du -m "$img" | cut -f1) MB on disk"
 echo "$img"

@@ -57,12 +57,13 @@ timeout_s=${NSGPUPERF_VM_TIMEOUT:-900}
 here=$(cd "$(dirname "$0")" && pwd)
 image=${NSGPUPERF_VM_IMAGE:-}
 suites=$art/tests/suites
-if [ -n "$image" ]; then
-	image=$(realpath -e "$image")
-	suites=$art/tests/suites-lxc
-fi
+[ -n "$image" ] && suites=$art/tests/suites-lxc
 
 rm -rf "$out" && mkdir -p "$out"
+if [ -n "$image" ] && [ ! -f "$image" ]; then
+	echo "run.sh: no image $image" >&2
+	exit 1
+fi
 root=$out/initramfs
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,modules,tests,lib/modules/"$kver"}
 cp /bin/busybox "$root/bin/busybox"
