@@ -24,7 +24,8 @@
 #     such a container: that deletes its rootfs);
 #   - /var/lib/nsgpuperf-test/VERSIONS: the versions of the packages that
 #     matter (lxc, udev, intel-gpu-tools in the container rootfs).
-# Nothing runs at boot: selftests/vm/init is PID 1 (it starts udevd).
+#   - /etc/modules-load.d (no systemd here: selftests/vm/init, PID 1,
+#     starts udevd and loads what that directory names).
 #
 # Packages come from the Debian mirror the host's apt sources name (the
 # first URI serving "bookworm"; NSGPUPERF_DEBIAN_MIRROR overrides); the
@@ -162,6 +163,9 @@ echo 'lxc.net.0.type = empty' >"$root/etc/lxc/default.conf"
 echo nsgpuperf-vm >"$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tnsgpuperf-vm\n' >"$root/etc/hosts"
 : >"$root/etc/fstab"
+# systemd's directory on a Debian host (modules loaded at boot: init reads
+# it as systemd-modules-load does)
+mkdir -p "$root/etc/modules-load.d"
 echo nsgpuperf-ct >"$ct/etc/hostname"
 
 # An image just big enough: the tree plus a quarter for ext4's metadata,

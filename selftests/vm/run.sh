@@ -122,6 +122,10 @@ if [ -n "$image" ]; then
 	done
 	printf '%s\n' "${order[@]}" >"$root/etc/kmods-root"
 	order=()
+	# what depmod and modprobe read besides the modules (a host has them)
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		[ -f "$modtree/$f" ] && cp "$modtree/$f" "$root/lib/modules/$kver/"
+	done
 fi
 
 for ko in "$art"/*.ko; do
