@@ -6,9 +6,16 @@
 # each kernel, and end with one line "N passed, N failed" (a skipped test
 # is not a pass).
 #
+# Each kernel boots twice: the busybox VM with selftests/suites, and the
+# LXC test VM (a Debian bookworm image with LXC 5.0.2, scripts/lxc-image.sh,
+# built once and cached) with selftests/suites-lxc (its logs in
+# $BUILD/<kver>/vm-lxc).
+#
 # Environment: NSGPUPERF_KERNELS (series, default "6.1 6.12 7"),
-# NSGPUPERF_SUITES (VM suites, default all), NSGPUPERF_DKMS=0 (skip the
-# DKMS build, counted as skipped; for parallel developer runs).
+# NSGPUPERF_SUITES (VM suites of either list, default all),
+# NSGPUPERF_DKMS=0 (skip the DKMS build, counted as skipped; for parallel
+# developer runs), NSGPUPERF_LXC=0 (skip the LXC test VM, counted as
+# skipped).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -141,6 +148,35 @@ else
 	fail "checkpatch --strict"
 fi
 
+# The LXC test VM's root image (debootstrap on first use, then cached).
+lxc_image=
+if [ "${NSGPUPERF_LXC:-1}" != 0 ]; then
+	t1=$(date +%s)
+	if lxc_image=$("$here/scripts/lxc-image.sh" 2>"$BUILD/lxc-image.log"); then
+		pass "LXC test VM image ($(($(date +%s) - t1)) s: $lxc_image)"
+	else
+		cat "$BUILD/lxc-image.log"
+		fail "LXC test VM image (scripts/lxc-image.sh)"
+		lxc_image=
+	fi
+fi
+
+# One VM run: counted, its failures shown from its TAP log.
+vm_run() {
+	local kver=$1 what=$2 outdir=$3 t1=$4 p f s
+	if [ -f "$outdir/result" ]; then
+		read -r p f s <"$outdir/result"
+	else
+		p=0 f=1 s=0
+	fi
+	# Show the suites' TAP so a failure can be read from the CI log.
+	grep -aE '^(not ok|ok|#  ?(RUN|OK|FAIL|SKIP)|# .*(fail|Totals|expected|Expected))' \
+		"$outdir/tap.log" 2>/dev/null | tr -d '\r' | grep -avE '^ok|#  ?(RUN|OK)' |
+		sed "s|^|# $what: |" || true
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	echo "# $what: $p passed, $f failed, $s skipped ($(($(date +%s) - t1)) s)"
+}
+
 while read -r kver kdir vmlinuz modtree builder; do
 	out=$BUILD/$kver
 	t1=$(date +%s)
@@ -165,16 +201,17 @@ while read -r kver kdir vmlinuz modtree builder; do
 	rm -rf "$out/art/tests"
 	cp -r "$BUILD/tests" "$out/art/tests"
 	"$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" "$out/art" "$out/vm"
-	if [ -f "$out/vm/result" ]; then
-		read -r p f s <"$out/vm/result"
-	else
-		p=0 f=1 s=0
+	vm_run "$kver" "$kver" "$out/vm" "$t1"
+	if [ "${NSGPUPERF_LXC:-1}" = 0 ]; then
+		skipped=$((skipped + 1))
+		echo "# $kver: LXC test VM skipped (NSGPUPERF_LXC=0)"
+	elif [ -n "$lxc_image" ]; then
+		t1=$(date +%s)
+		rm -f "$out/vm-lxc/result"
+		NSGPUPERF_VM_IMAGE=$lxc_image \
+			"$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" "$out/art" "$out/vm-lxc"
+		vm_run "$kver" "$kver lxc" "$out/vm-lxc" "$t1"
 	fi
-	# Show the suites' TAP so a failure can be read from the CI log.
-	grep -aE '^(not ok|ok|#  ?(RUN|OK|FAIL|SKIP)|# .*(fail|Totals|expected|Expected))' \
-		"$out/vm/tap.log" | tr -d '\r' | grep -avE '^ok|#  ?(RUN|OK)' | sed "s|^|# $kver: |" || true
-	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-	echo "# $kver: $p passed, $f failed, $s skipped ($(($(date +%s) - t1)) s)"
 done <"$BUILD/matrix"
 
 echo "# total time $(($(date +%s) - t0)) s"

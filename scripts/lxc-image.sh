@@ -16,12 +16,16 @@
 #     network; it boots with apparmor=0: no apparmor_parser here);
 #   - /var/lib/nsgpuperf-test/rootfs-debian: a second bookworm minbase
 #     for containers, with CT_PKGS (Debian's intel-gpu-tools, so the
-#     container's own intel_gpu_top, libdrm, procps), owned by the ids of
-#     "lxc.idmap = u 0 100000 65536" / "g 0 100000 65536" (every uid and
-#     gid shifted by 100000), ready for lxc.rootfs.path = dir:...;
+#     container's own intel_gpu_top, libdrm, procps), owned as
+#     debootstrap made it (root: 0), i.e. as the container sees it: copy
+#     it through the container's idmap (tar | lxc-usernsexec -m
+#     b:0:100000:65536 -- tar -x, as lxc-download unpacks), or use it in
+#     place with lxc.rootfs.options = idmap=container (never lxc-destroy
+#     such a container: that deletes its rootfs);
 #   - /var/lib/nsgpuperf-test/VERSIONS: the versions of the packages that
 #     matter (lxc, udev, intel-gpu-tools in the container rootfs).
-# Nothing runs at boot: selftests/vm/init is PID 1 (it starts udevd).
+#   - /etc/modules-load.d (no systemd here: selftests/vm/init, PID 1,
+#     starts udevd and loads what that directory names).
 #
 # Packages come from the Debian mirror the host's apt sources name (the
 # first URI serving "bookworm"; NSGPUPERF_DEBIAN_MIRROR overrides); the
@@ -31,7 +35,9 @@
 # Cache ($NSGPUPERF_CACHE, default ~/.cache/nsgpuperf):
 #   lxc-image/bookworm-lxc-KEY.img   the image (sparse, raw ext4); KEY
 #                                    hashes this script, which holds the
-#                                    package lists: any change rebuilds
+#                                    package lists: any change rebuilds;
+#                                    images of other keys not asked for
+#                                    in PRUNE_DAYS go at the next build
 #   lxc-image/debs/                  downloaded .debs (debootstrap
 #                                    --cache-dir), reused by a rebuild
 #   lxc-image/build.log              the last build's log
@@ -43,22 +49,24 @@ SUITE=bookworm
 HOST_PKGS=lxc,busybox-static,udev,uidmap,procps,util-linux,kmod,iproute2,jq
 CT_PKGS=intel-gpu-tools,libdrm2,procps
 CT_ROOTFS=var/lib/nsgpuperf-test/rootfs-debian
-CT_SHIFT=100000
 # Free space left in the image for the tests (containers, copied files).
 FREE_MB=512
+PRUNE_DAYS=3
 
 log() { echo "lxc-image: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 key=$({ cat "$0"; echo "$HOST_PKGS $CT_PKGS"; } | sha256sum | cut -c1-16)
 img=$DIR/$SUITE-lxc-$key.img
+# Its mtime says when it was last asked for (see the pruning below).
 if [ -f "$img" ]; then
+	touch "$img"
 	echo "$img"
 	exit 0
 fi
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, image ownership)"
-for t in debootstrap:debootstrap mkfs.ext4:e2fsprogs python3:python3; do
+for t in debootstrap:debootstrap mkfs.ext4:e2fsprogs; do
 	command -v "${t%%:*}" >/dev/null || die "${t%%:*} missing (apt-get install ${t#*:}; scripts/deps.sh does)"
 done
 
@@ -88,6 +96,7 @@ exec 9>"$DIR/lock"
 flock 9
 # Another run may have built it while this one waited.
 if [ -f "$img" ]; then
+	touch "$img"
 	echo "$img"
 	exit 0
 fi
@@ -154,25 +163,10 @@ echo 'lxc.net.0.type = empty' >"$root/etc/lxc/default.conf"
 echo nsgpuperf-vm >"$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tnsgpuperf-vm\n' >"$root/etc/hosts"
 : >"$root/etc/fstab"
+# systemd's directory on a Debian host (modules loaded at boot: init reads
+# it as systemd-modules-load does)
+mkdir -p "$root/etc/modules-load.d"
 echo nsgpuperf-ct >"$ct/etc/hostname"
-
-# The container rootfs as an unprivileged container's root sees it: every
-# owner shifted by CT_SHIFT (chown clears set-id bits: the mode is put
-# back).
-log "shifting $CT_ROOTFS owners by $CT_SHIFT"
-python3 - "$ct" "$CT_SHIFT" <<-'EOF'
-	import os, stat, sys
-	top, shift = sys.argv[1], int(sys.argv[2])
-	def fix(p):
-	    st = os.lstat(p)
-	    os.lchown(p, st.st_uid + shift, st.st_gid + shift)
-	    if not stat.S_ISLNK(st.st_mode):
-	        os.chmod(p, stat.S_IMODE(st.st_mode))
-	fix(top)
-	for d, dirs, files in os.walk(top):
-	    for n in dirs + files:
-	        fix(os.path.join(d, n))
-EOF
 
 # An image just big enough: the tree plus a quarter for ext4's metadata,
 # plus FREE_MB for the tests; sparse, filled by mkfs.ext4 -d.  No journal
@@ -190,10 +184,9 @@ if ! mkfs.ext4 -q -F -L nsgpuperf-vm -O ^has_journal -E lazy_itable_init=0 \
 	die "mkfs.ext4 failed (log: $DIR/build.log)"
 fi
 mv "$tmpimg" "$img"
-# Older images (another key) go; a VM still running keeps its open file.
-for old in "$DIR"/"$SUITE"-lxc-*.img; do
-	[ "$old" = "$img" ] || rm -f "$old"
-done
+# Images of other keys (other versions of this script, maybe another
+# checkout's, in use now) go once nobody asked for them for PRUNE_DAYS.
+find "$DIR" -maxdepth 1 -name "$SUITE-lxc-*.img" ! -newermt "-$PRUNE_DAYS days" -delete
 log "built $img in $(($(date +%s) - start)) s:" \
 	"$(du -m --apparent-size "$img" | cut -f1) MB apparent, $(du -m "$img" | cut -f1) MB on disk"
 echo "$img"

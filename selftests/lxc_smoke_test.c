@@ -2,7 +2,8 @@
 /*
  * The LXC test VM itself (selftests/vm/run.sh image mode, the image of
  * scripts/lxc-image.sh): that what the LXC suites build on is really
- * there.  LXC is 5.0.2; an unprivileged busybox-template container
+ * there.  README.md, the modules and a working reader are in place; LXC
+ * is 5.0.2; an unprivileged busybox-template container
  * (mapped 0 -> 100000) starts, runs a command through lxc-attach, has a
  * working /dev/null, and its init runs as host uid 100000; a container on
  * the image's Debian rootfs starts with Debian's own intel_gpu_top in it;
@@ -222,6 +223,23 @@ FIXTURE_TEARDOWN(first_boot)
 {
 }
 
+/*
+ * What run.sh puts on the disk: the README (the LXC suites run its code
+ * blocks), the modules, and the dynamic reader, whose libraries the image
+ * lacks, runs.
+ */
+TEST_F(first_boot, test_files)
+{
+	char line[256];
+
+	ASSERT_EQ(0, read_line("/tests/README.md", line, sizeof(line)));
+	ASSERT_EQ(0, strncmp(line, "# ", 2)) TH_LOG("README.md starts with '%s'", line);
+	ASSERT_EQ(0, access(MOCK_KO, R_OK));
+	ASSERT_EQ(0, access(NSGP_KO, R_OK));
+	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "/tests/nsgpuperf --help >/dev/null"))
+		TH_LOG("/tests/nsgpuperf: %s", self->out);
+}
+
 TEST_F(first_boot, lxc_version)
 {
 	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "lxc-start --version"))
@@ -253,8 +271,10 @@ TEST_F_TIMEOUT(first_boot, debian_container, 120)
 {
 	char conf[1024];
 
+	/* in place, through an idmapped mount: the tree is owned by 0 */
 	snprintf(conf, sizeof(conf),
 		 "%slxc.rootfs.path = dir:" DEB_ROOTFS "\n"
+		 "lxc.rootfs.options = idmap=container\n"
 		 "lxc.uts.name = " DEB "\n"
 		 "lxc.init.cmd = /bin/sleep infinity\n", ct_conf);
 	/* never lxc-destroy it: that deletes its rootfs, the image's */
@@ -275,6 +295,10 @@ TEST_F_TIMEOUT(first_boot, debian_container, 120)
 	ASSERT_STREQ("/usr/bin/intel_gpu_top\nruns", self->out);
 	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "lxc-attach -n " DEB " -- id -u"));
 	ASSERT_STREQ("0", self->out);
+	/* the container's root owns its files */
+	ASSERT_EQ(0, sh(self->out, sizeof(self->out),
+			"lxc-attach -n " DEB " -- stat -c %%u:%%g /usr/bin/intel_gpu_top"));
+	ASSERT_STREQ("0:0", self->out);
 	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "lxc-stop -n " DEB " -k"));
 }
 

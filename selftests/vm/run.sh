@@ -31,18 +31,19 @@
 # console line naming our modules that is not in its list of expected
 # lines.  The console shows KERN_INFO (loglevel=7), so those lines are seen.
 #
-# Image mode (NSGPUPERF_VM_IMAGE=IMG, the LXC test VM): IMG (a raw ext4
-# root file system, scripts/lxc-image.sh) is the VM's disk, booted
-# snapshot=on (nothing is written to IMG; writes last until QEMU exits,
-# across guest reboots).  The initramfs also holds virtio_pci, virtio_blk,
-# ext4 and their dependencies (those the kernel does not have built in),
-# mounts the disk, copies /tests, /modules and the in-tree modules onto it
-# and switches root to it; init then runs the suites of tests/suites-lxc
-# there with udevd running (see init).  A "@reboot" line in that list
-# reboots the VM there (at most twice) and the suites after it run in the
-# second boot, all in one QEMU process.  README.md is /tests/README.md.
+# Image mode (NSGPUPERF_VM_IMAGE=IMG, the LXC test VM): a copy of IMG (a
+# raw ext4 root file system, scripts/lxc-image.sh; IMG itself is never
+# written) is the VM's disk for this run.  The initramfs also holds
+# virtio_pci, virtio_blk, ext4 and their dependencies (those the kernel
+# does not have built in), mounts the disk, copies /tests, /modules and
+# the in-tree modules onto it and switches root to it; init then runs the
+# suites of tests/suites-lxc there with udevd running (see init).  A
+# "@reboot" line in that list reboots the VM (at most twice): init powers
+# off, QEMU starts again on the same disk, and the suites after the line
+# run in the new boot.  README.md is /tests/README.md.
 #
 # Environment: NSGPUPERF_VM_TIMEOUT (seconds, default 900),
+# NSGPUPERF_VM_CPUS (vCPUs, default 2; image mode 1),
 # NSGPUPERF_ACCEL (tcg|kvm, default tcg),
 # NSGPUPERF_SUITES (space-separated suite names to run, default all; a
 # "@reboot" line is kept between two suites that are),
@@ -56,12 +57,13 @@ timeout_s=${NSGPUPERF_VM_TIMEOUT:-900}
 here=$(cd "$(dirname "$0")" && pwd)
 image=${NSGPUPERF_VM_IMAGE:-}
 suites=$art/tests/suites
-if [ -n "$image" ]; then
-	image=$(realpath -e "$image")
-	suites=$art/tests/suites-lxc
-fi
+[ -n "$image" ] && suites=$art/tests/suites-lxc
 
 rm -rf "$out" && mkdir -p "$out"
+if [ -n "$image" ] && [ ! -f "$image" ]; then
+	echo "run.sh: no image $image" >&2
+	exit 1
+fi
 root=$out/initramfs
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,modules,tests,lib/modules/"$kver"}
 cp /bin/busybox "$root/bin/busybox"
@@ -120,6 +122,10 @@ if [ -n "$image" ]; then
 	done
 	printf '%s\n' "${order[@]}" >"$root/etc/kmods-root"
 	order=()
+	# what depmod and modprobe read besides the modules (a host has them)
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		[ -f "$modtree/$f" ] && cp "$modtree/$f" "$root/lib/modules/$kver/"
+	done
 fi
 
 for ko in "$art"/*.ko; do
@@ -207,11 +213,24 @@ awk -v want="${NSGPUPERF_SUITES:-}" '
 	{ if (pending) print "@reboot"; pending = 0; ran = 1; print }
 ' "$suites" >"$root/tests/suites"
 if [ -n "$image" ]; then
+	if [ ! -s "$root/tests/suites" ]; then
+		echo "run.sh: $kver: no suite of $suites selected: no VM" >&2
+		echo "0 0 0" >"$out/result"
+		exit 0
+	fi
 	cp "$here/../../README.md" "$root/tests/README.md"
 fi
 cp "$here/init" "$root/init"
 chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.cpio.gz"
+# Image mode: not compressed (unpacked at every boot; gunzip under TCG
+# costs the guest about 2 s more each time).
+initrd=$out/initramfs.cpio.gz
+if [ -n "$image" ]; then
+	initrd=$out/initramfs.cpio
+	(cd "$root" && find . | cpio -o -H newc --quiet) >"$initrd"
+else
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
+fi
 
 # TCG by default: nested KVM on these machines hangs the guest at boot.
 accel=${NSGPUPERF_ACCEL:-tcg}
@@ -220,48 +239,56 @@ kvm) accel_args=(-accel kvm) ;;
 *) accel_args=(-accel tcg,thread=multi) ;;
 esac
 
-# Image mode: the disk at 00:07.0 (clear of the mock's slots), and guest
-# reboots allowed (a panic reboots too: init powers off on a boot it did
-# not ask for; a watcher kills QEMU past MAX_BOOTS kernel starts).
+# Image mode: a copy of the image is the disk (at 00:07.0, clear of the
+# mock's slots), kept across the boots of this run and deleted after it
+# (NSGPUPERF_VM_KEEP_DISK=1 keeps it).  A reboot is a new QEMU process on
+# the same disk: init powers off after "@@REBOOT", and this boots again
+# (at most MAX_BOOTS times).  Not a guest reboot in one QEMU: after one,
+# TCG unpacked the initramfs 5-70x slower (soft lockups).
 append="console=ttyS0 loglevel=7 panic=-1 rdinit=/init"
-vm_args=(-no-reboot)
+vm_args=()
+cpus=${NSGPUPERF_VM_CPUS:-2}
 max_boots=3
 if [ -n "$image" ]; then
-	vm_args=(-drive "file=$image,if=none,id=root,format=raw,snapshot=on"
+	cp --sparse=always "$image" "$out/disk.img"
+	vm_args=(-drive "file=$out/disk.img,if=none,id=root,format=raw"
 		 -device virtio-blk-pci,drive=root,addr=07.0)
 	# No AppArmor: the image has no apparmor_parser to load LXC's
 	# profiles (a Debian host's apparmor.service does), and LXC fails
 	# to start a container whose profile is not loaded.
 	append+=" vmroot=/dev/vda apparmor=0"
+	# One vCPU: with two, on a loaded host, udev's coldplug and
+	# lxc-create ran 2x slower (cross-CPU IPIs wait for a descheduled
+	# vCPU thread).
+	cpus=${NSGPUPERF_VM_CPUS:-1}
 fi
 
 start=$(date +%s)
+boots=0
 set +e
-timeout --signal=KILL "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
-	-m 2048 -smp 2 -nographic -vga none -nic none "${vm_args[@]}" \
-	-device e1000,addr=02.0,romfile= -device e1000,addr=05.0,romfile= \
-	-device edu,addr=06.0 \
-	-kernel "$vmlinuz" -initrd "$out/initramfs.cpio.gz" \
-	-append "$append" \
-	-serial "file:$out/console.log" -serial "file:$out/tap.log" \
-	-monitor none </dev/null >"$out/qemu.log" 2>&1 &
-qpid=$!
-if [ -n "$image" ]; then
-	while kill -0 "$qpid" 2>/dev/null; do
-		boots=$(grep -ac '\] Linux version [0-9]' "$out/console.log" 2>/dev/null)
-		if [ "${boots:-0}" -gt "$max_boots" ]; then
-			echo "run.sh: more than $max_boots boots: stopping the VM" >&2
-			pkill -KILL -P "$qpid" 2>/dev/null
-			kill -KILL "$qpid" 2>/dev/null
-			break
-		fi
-		sleep 1
-	done
-fi
-wait "$qpid"
-qrc=$?
+while :; do
+	boots=$((boots + 1))
+	left=$((start + timeout_s - $(date +%s)))
+	[ "$left" -gt 0 ] || break
+	timeout --signal=KILL "$left" qemu-system-x86_64 "${accel_args[@]}" \
+		-m 2048 -smp "$cpus" -nographic -no-reboot -vga none -nic none "${vm_args[@]}" \
+		-device e1000,addr=02.0,romfile= -device e1000,addr=05.0,romfile= \
+		-device edu,addr=06.0 \
+		-kernel "$vmlinuz" -initrd "$initrd" \
+		-append "$append" \
+		-chardev "file,id=con,path=$out/console.log,append=on" -serial chardev:con \
+		-chardev "file,id=tap,path=$out/tap.log,append=on" -serial chardev:tap \
+		-monitor none </dev/null >>"$out/qemu.log" 2>&1
+	qrc=$?
+	# boot again only when the VM asked for it
+	[ -n "$image" ] && [ "$boots" -lt "$max_boots" ] &&
+		grep -a '^@@' "$out/tap.log" | tail -n1 | grep -q '^@@REBOOT ' || break
+done
 set -e
-echo "run.sh: $kver VM ran $(($(date +%s) - start)) s ($accel${image:+, image})" >&2
+if [ -n "$image" ] && [ "${NSGPUPERF_VM_KEEP_DISK:-0}" != 1 ]; then
+	rm -f "$out/disk.img"
+fi
+echo "run.sh: $kver VM ran $(($(date +%s) - start)) s ($accel${image:+, image, $boots boots})" >&2
 
 awk -v qrc="$qrc" -v kver="$kver" '
 	{ sub(/\r$/, "") }
