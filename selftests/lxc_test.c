@@ -157,13 +157,14 @@ static int host_once(void)
 }
 
 /*
- * A Debian rootfs as lxc-download leaves it: unpacked through the idmap,
- * so every file is owned by a shifted id (the image holds one shifted by
- * 100000 already).
+ * A Debian rootfs as lxc-download unpacks one: through the container's
+ * idmap, so that every file is owned by a shifted id.
  */
 static int debian_rootfs(const char *dir)
 {
-	if (sh("mkdir -p %1$s && cp -a " DEBIAN_ROOTFS "/. %1$s/", dir))
+	if (sh("mkdir -p %1$s && chown 100000:100000 %1$s && "
+	       "tar -C " DEBIAN_ROOTFS " -cf - --exclude='./dev/*' . | "
+	       "lxc-usernsexec -m b:0:100000:65536 -- tar -C %1$s -xpf -", dir))
 		return -1;
 	return write_file("/tmp/ct-init", "%s", ct_init) ||
 	       sh("install -m 0755 -o 100000 -g 100000 /tmp/ct-init %s/sbin/ct-init", dir);
@@ -540,8 +541,8 @@ TEST_F_TIMEOUT(debian, own_intel_gpu_top_through_ld_so_preload, LXC_TEST_TIMEOUT
 	ASSERT_EQ(0, mock_ctl(GPU_PASSED, "rate 0x0 400000000"));	/* rcs0 40 % */
 	sh("lxc-attach -n %s -- timeout -s INT 4 intel_gpu_top -J -s 500 -d pci:slot=" GPU_PASSED
 	   " > /tmp/igt.json", self->ct);
-	/* 1.27.1's -J: a stream of objects, engines by name/instance */
-	ASSERT_EQ(0, sh_out(v, sizeof(v), "sed '1s/^,//' /tmp/igt.json | jq -s '.[-1].engines[\"Render/3D/0\"].busy'"));
+	/* 1.27.1's -J: objects joined by "}," lines, engines by name/instance */
+	ASSERT_EQ(0, sh_out(v, sizeof(v), "sed 's/^},$/}/' /tmp/igt.json | jq -s '.[-1].engines[\"Render/3D/0\"].busy'"));
 	EXPECT_LT(38.0, atof(v));
 	EXPECT_GT(42.0, atof(v));
 	mock_ctl(GPU_PASSED, "rate 0x0 0");
@@ -561,7 +562,7 @@ TEST_F_TIMEOUT(debian, static_reader_as_intel_gpu_top_in_an_app_container, LXC_T
 	ASSERT_EQ(0, CT_OUT(self->out, "env -u LD_PRELOAD unshare -m sh -c "
 			    "'mount --bind /usr/local/bin/nsgpuperf /usr/bin/intel_gpu_top && "
 			    "exec intel_gpu_top -J -n 3 -s 300 -d pci:slot=" GPU_PASSED "' > /tmp/app.json"));
-	ASSERT_EQ(0, sh_out(v, sizeof(v), "sed '1s/^,//' /tmp/app.json | jq -s '.[-1].engines[\"Render/3D/0\"].busy'"));
+	ASSERT_EQ(0, sh_out(v, sizeof(v), "sed 's/^},$/}/' /tmp/app.json | jq -s '.[-1].engines[\"Render/3D/0\"].busy'"));
 	EXPECT_LT(38.0, atof(v));
 	EXPECT_GT(42.0, atof(v));
 	mock_ctl(GPU_PASSED, "rate 0x0 0");
