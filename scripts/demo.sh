@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make demo`: with no Intel GPU needed, boot a Debian kernel in QEMU with
-# the mock i915 GPU under load, and read its counters through nsgpuperf from
-# inside an unprivileged user namespace (a container's root).
+# the mock i915 GPU under load on a Debian bookworm root with LXC 5.0.2
+# (scripts/lxc-image.sh: built once, ~2 min, then cached), grant an
+# unprivileged LXC container the GPU with `nsgpuperf host grant`, and read
+# its counters from inside it.
 # NSGPUPERF_DEMO_KERNEL picks the series (default 6.12; 6.1 or 7 also work).
 set -euo pipefail
 
@@ -27,11 +29,12 @@ make -s -C "$here/userspace" O="$tests" "$tests/libnsgpuperf-preload.so"
 make -s -C "$here/selftests" O="$BUILD/demo/tools" \
 	HARNESS_DIR="$(cat "$BUILD/demo/srcdir")" "$BUILD/demo/tools/userns-exec"
 cp "$BUILD/demo/tools/userns-exec" "$here/selftests/vm/demo.sh" "$tests/"
-echo "demo.sh" >"$tests/suites"
+echo "demo.sh" >"$tests/suites-lxc"
+image=$("$here/scripts/lxc-image.sh")
 
-echo "Booting Debian $kver in QEMU with two mock i915 GPUs..."
+echo "Booting Debian $kver in QEMU with two mock i915 GPUs and LXC..."
 : >"$out/vm.tap"
-NSGPUPERF_VM_TIMEOUT=300 "$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" \
+NSGPUPERF_VM_IMAGE=$image NSGPUPERF_VM_TIMEOUT=600 "$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" \
 	"$out/art" "$out/vm" 2>"$out/run.log" || true
 tr -d '\r' <"$out/vm/tap.log" | grep -av '^@@'
 if ! grep -q '### demo done' "$out/vm/tap.log"; then

@@ -30,7 +30,7 @@ ct() {
 
 echo "### host: Debian bookworm, LXC $(lxc-start --version), nsgpuperf loaded, two mock i915 GPUs"
 grep -E '^(nsgpuperf|mock_i915) ' /proc/modules | cut -d' ' -f1
-install -D -m 0755 /tests/nsgpuperf-static /usr/local/bin/nsgpuperf
+install -D -m 0755 /tests/nsgpuperf /usr/local/bin/nsgpuperf
 run ls -l /dev/nsgpuperf
 echo "### an unprivileged LXC container, root mapped to host uid 100000"
 cat >/tmp/ct1.conf <<EOF
@@ -49,7 +49,7 @@ run ls -l /dev/nsgpuperf-ct/
 run lxc-stop -n ct1
 run lxc-start -n ct1
 lxc-wait -n ct1 -s RUNNING -t 60
-install -D -m 0755 /tests/nsgpuperf-static /var/lib/lxc/ct1/rootfs/usr/local/bin/nsgpuperf
+install -D -m 0755 /tests/nsgpuperf /var/lib/lxc/ct1/rootfs/usr/local/bin/nsgpuperf
 echo "### in the container, as its root (host uid $(awk '/^Uid/ { print $2 }' /proc/$(lxc-info -n ct1 -p -H)/status)):"
 ct nsgpuperf list
 echo "### the live view prints lines when not on a terminal"
@@ -69,4 +69,32 @@ lxc-attach -n ct1 -u 1000 -g 1000 -- /usr/local/bin/nsgpuperf list || echo "(exi
 ct unshare -U -r /usr/local/bin/nsgpuperf list || echo "(exit code $?)"
 run sh -c "dmesg | grep 'nsgpuperf: open denied' | tail -n 1"
 lxc-stop -n ct1 -k
+
+echo "### a Debian container with Debian's own intel_gpu_top (intel-gpu-tools)"
+mkdir -p /var/lib/lxc/deb1/rootfs
+chown 100000:100000 /var/lib/lxc/deb1/rootfs
+tar -C /var/lib/nsgpuperf-test/rootfs-debian -cf - --exclude='./dev/*' . |
+	lxc-usernsexec -m b:0:100000:65536 -- tar -C /var/lib/lxc/deb1/rootfs -xpf -
+cat >/var/lib/lxc/deb1/config <<EOF
+lxc.include = /usr/share/lxc/config/common.conf
+lxc.include = /usr/share/lxc/config/userns.conf
+lxc.idmap = u 0 100000 65536
+lxc.idmap = g 0 100000 65536
+lxc.rootfs.path = dir:/var/lib/lxc/deb1/rootfs
+lxc.uts.name = deb1
+lxc.net.0.type = empty
+lxc.init.cmd = /bin/sleep infinity
+EOF
+nsgpuperf host grant deb1 --gpu 0000:00:02.0 >>/var/lib/lxc/deb1/config 2>/dev/null
+install -D -m 0644 /tests/libnsgpuperf-preload.so \
+	/var/lib/lxc/deb1/rootfs/usr/local/lib/libnsgpuperf-preload.so
+lxc-start -n deb1
+lxc-wait -n deb1 -s RUNNING -t 60
+echo "deb1# intel_gpu_top -l        (perf itself refuses the container)"
+lxc-attach -n deb1 -- timeout -s INT 2 intel_gpu_top -l -s 1000 2>&1 | head -n 3 || true
+echo "deb1# echo /usr/local/lib/libnsgpuperf-preload.so >> /etc/ld.so.preload"
+lxc-attach -n deb1 -- sh -c 'echo /usr/local/lib/libnsgpuperf-preload.so >> /etc/ld.so.preload'
+echo "deb1# intel_gpu_top -l        (through nsgpuperf)"
+lxc-attach -n deb1 -- timeout -s INT 3.5 intel_gpu_top -l -s 1000 || true
+lxc-stop -n deb1 -k
 echo "### demo done"
