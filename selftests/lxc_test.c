@@ -381,6 +381,9 @@ TEST_F_TIMEOUT(ct, reader_json_shows_driven_values, LXC_TEST_TIMEOUT)
 	/* a class is the mean of its engines: vcs0 60 %, vcs1 0 % */
 	EXPECT_LT(28.0, atof(v));
 	EXPECT_GT(32.0, atof(v));
+	/* the first sample, too, covers a whole period (ms), as intel_gpu_top's */
+	ASSERT_EQ(0, sh_out(v, sizeof(v), "jq '.[0].period.duration' /tmp/ct.json"));
+	EXPECT_LT(280.0, atof(v));
 	mock_ctl(GPU_PASSED, "rate 0x0 0");
 	mock_ctl(GPU_PASSED, "rate 0x2000 0");
 }

@@ -18,6 +18,16 @@ int cli_fail(const char *prog, const struct ngp_error *e)
 	return e->exit ? (int)e->exit : NGP_EXIT_FAILURE;
 }
 
+static void add_ms(struct timespec *t, unsigned int ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
 int cli_sampler_open(struct cli_sampler *cs, const struct cli_opts *o,
 		     struct ngp_error *e)
 {
@@ -49,6 +59,9 @@ int cli_sampler_open(struct cli_sampler *cs, const struct cli_opts *o,
 	ret = ngp_usage_sample(&cs->session, cs->gpu, &cs->usage, &scratch, e);
 	if (ret)
 		goto err_reader;
+	/* the first sample a whole period after the baseline, as intel_gpu_top */
+	clock_gettime(CLOCK_MONOTONIC, &cs->due);
+	add_ms(&cs->due, o->period_ms);
 	return 0;
 
 err_reader:
@@ -70,31 +83,19 @@ static int ngp_fail_eintr(struct ngp_error *e)
 	return -EINTR;
 }
 
-static void add_ms(struct timespec *t, unsigned int ms)
-{
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
-}
-
 int cli_sampler_next(struct cli_sampler *cs, const struct cli_opts *o,
 		     struct ngp_error *e)
 {
 	struct timespec now;
 	int ret;
 
-	if (cs->index) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		/* fell far behind (stopped, a slow terminal): no burst of samples */
-		if (now.tv_sec > cs->due.tv_sec + 1)
-			cs->due = now;
-		ret = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &cs->due, NULL);
-		if (ret == EINTR)	/* the caller checks its stop flag, calls again */
-			return ngp_fail_eintr(e);
-	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* fell far behind (stopped, a slow terminal): no burst of samples */
+	if (now.tv_sec > cs->due.tv_sec + 1)
+		cs->due = now;
+	ret = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &cs->due, NULL);
+	if (ret == EINTR)	/* the caller checks its stop flag, calls again */
+		return ngp_fail_eintr(e);
 	ret = ngp_reader_read(&cs->reader, &cs->cur, e);
 	if (ret)
 		return ret;
@@ -103,8 +104,7 @@ int cli_sampler_next(struct cli_sampler *cs, const struct cli_opts *o,
 	if (ret)
 		return ret;
 	cs->prev = cs->cur;
-	if (!cs->index++)
-		clock_gettime(CLOCK_MONOTONIC, &cs->due);
+	cs->index++;
 	add_ms(&cs->due, o->period_ms);
 	return 0;
 }
@@ -115,8 +115,6 @@ long cli_sampler_due_ms(const struct cli_sampler *cs, const struct cli_opts *o)
 	long long ns;
 
 	(void)o;
-	if (!cs->index)
-		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ns = (cs->due.tv_sec - now.tv_sec) * 1000000000LL + cs->due.tv_nsec - now.tv_nsec;
 	return ns > 0 ? (long)((ns + 999999) / 1000000) : 0;
