@@ -250,6 +250,9 @@ vm_args=()
 cpus=${NSGPUPERF_VM_CPUS:-2}
 max_boots=3
 if [ -n "$image" ]; then
+	if [ "${NSGPUPERF_VM_KEEP_DISK:-0}" != 1 ]; then
+		trap 'rm -f "$out/disk.img"' EXIT
+	fi
 	cp --sparse=always "$image" "$out/disk.img"
 	vm_args=(-drive "file=$out/disk.img,if=none,id=root,format=raw"
 		 -device virtio-blk-pci,drive=root,addr=07.0)
@@ -285,9 +288,6 @@ while :; do
 		grep -a '^@@' "$out/tap.log" | tail -n1 | grep -q '^@@REBOOT ' || break
 done
 set -e
-if [ -n "$image" ] && [ "${NSGPUPERF_VM_KEEP_DISK:-0}" != 1 ]; then
-	rm -f "$out/disk.img"
-fi
 echo "run.sh: $kver VM ran $(($(date +%s) - start)) s ($accel${image:+, image, $boots boots})" >&2
 
 awk -v qrc="$qrc" -v kver="$kver" '
