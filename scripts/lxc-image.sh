@@ -11,7 +11,10 @@
 #   - bookworm minbase with HOST_PKGS: lxc, busybox-static (lxc-create -t
 #     busybox copies /bin/busybox), udev (systemd-udevd runs without
 #     systemd as PID 1), uidmap, procps, util-linux, kmod, iproute2, jq;
-#   - /etc/subuid and /etc/subgid: root:100000:65536 and root:200000:65536;
+#   - /etc/subuid and /etc/subgid: root:100000:165536, one range that
+#     holds the LXC suites' maps (0 -> 100000 and 0 -> 200000, 65536
+#     each) and is Incus' (Incus maps every root range of these files at
+#     container id 0: two ranges make newuidmap fail with EINVAL);
 #   - /etc/lxc/default.conf: lxc.net.0.type = empty (the VM has no
 #     network; it boots with apparmor=0: no apparmor_parser here);
 #   - /var/lib/nsgpuperf-test/rootfs-debian: a second bookworm minbase
@@ -22,8 +25,15 @@
 #     b:0:100000:65536 -- tar -x, as lxc-download unpacks), or use it in
 #     place with lxc.rootfs.options = idmap=container (never lxc-destroy
 #     such a container: that deletes its rootfs);
+#   - Incus 6.0.4 from bookworm-backports (INCUS_PKGS: incus-base, the
+#     daemon and client for containers, without "incus"'s QEMU and swtpm
+#     for VMs; systemd-standalone-sysusers for its incus-admin group
+#     instead of systemd), --no-install-recommends, with LXC, lxcfs and
+#     everything else from bookworm: backports is only in the image's own
+#     /etc/apt/sources.list.d/backports.list; nothing of it is set up or
+#     started (selftests/incus_test.c starts incusd and initialises it);
 #   - /var/lib/nsgpuperf-test/VERSIONS: the versions of the packages that
-#     matter (lxc, udev, intel-gpu-tools in the container rootfs).
+#     matter (lxc, udev, incus, intel-gpu-tools in the container rootfs).
 #   - /etc/modules-load.d (no systemd here: selftests/vm/init, PID 1,
 #     starts udevd and loads what that directory names).
 #
@@ -40,6 +50,8 @@
 #                                    in PRUNE_DAYS go at the next build
 #   lxc-image/debs/                  downloaded .debs (debootstrap
 #                                    --cache-dir), reused by a rebuild
+#   lxc-image/debs-apt/              the same for apt in the image's
+#                                    chroot (Incus from backports)
 #   lxc-image/build.log              the last build's log
 set -euo pipefail
 
@@ -47,6 +59,8 @@ CACHE=${NSGPUPERF_CACHE:-$HOME/.cache/nsgpuperf}
 DIR=$CACHE/lxc-image
 SUITE=bookworm
 HOST_PKGS=lxc,busybox-static,udev,uidmap,procps,util-linux,kmod,iproute2,jq
+# From $SUITE-backports where they are only there (apt in the chroot).
+INCUS_PKGS="incus-base/$SUITE-backports systemd-standalone-sysusers"
 CT_PKGS=intel-gpu-tools,libdrm2,procps
 CT_ROOTFS=var/lib/nsgpuperf-test/rootfs-debian
 # Free space left in the image for the tests (containers, copied files).
@@ -56,7 +70,7 @@ PRUNE_DAYS=3
 log() { echo "lxc-image: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-key=$({ cat "$0"; echo "$HOST_PKGS $CT_PKGS"; } | sha256sum | cut -c1-16)
+key=$({ cat "$0"; echo "$HOST_PKGS $CT_PKGS $INCUS_PKGS"; } | sha256sum | cut -c1-16)
 img=$DIR/$SUITE-lxc-$key.img
 # Its mtime says when it was last asked for (see the pruning below).
 if [ -f "$img" ]; then
@@ -145,18 +159,47 @@ slim() {
 	mkdir -p "$r/var/lib/apt/lists/partial"
 }
 
+# Incus from backports with apt in the chroot (debootstrap's resolver
+# knows one suite): the image's own sources get backports, whose
+# NotAutomatic pin keeps every other package at $SUITE's version.  No
+# daemon starts (policy-rc.d); the .debs are kept in debs-apt for the
+# next build.
+install_incus() {
+	local r=$1
+	log "apt-get install $INCUS_PKGS ($SUITE-backports)"
+	echo "deb $mirror $SUITE-backports main" >"$r/etc/apt/sources.list.d/backports.list"
+	printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
+	chmod 0755 "$r/usr/sbin/policy-rc.d"
+	mkdir -p "$DIR/debs-apt/partial"
+	mount -t proc proc "$r/proc"
+	mount --bind "$DIR/debs-apt" "$r/var/cache/apt/archives"
+	# shellcheck disable=SC2086 # a list of packages
+	if ! { chroot "$r" apt-get update &&
+	       chroot "$r" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+			--no-install-recommends $INCUS_PKGS; } \
+		</dev/null >>"$DIR/build.log" 2>&1; then
+		tail -n 20 "$DIR/build.log" >&2
+		die "apt-get install $INCUS_PKGS failed (log: $DIR/build.log)"
+	fi
+	umount "$r/var/cache/apt/archives" "$r/proc"
+	rm -f "$r/usr/sbin/policy-rc.d"
+}
+
 bootstrap "$HOST_PKGS" "$root"
+install_incus "$root"
 mkdir -p "$(dirname "$ct")"
 bootstrap "$CT_PKGS" "$ct"
 slim "$ct"
 slim "$root"
 
 versions=$root/var/lib/nsgpuperf-test/VERSIONS
-chroot "$root" dpkg-query -W -f='${Package} ${Version}\n' lxc liblxc1 udev uidmap busybox-static >"$versions"
+chroot "$root" dpkg-query -W -f='${Package} ${Version}\n' lxc liblxc1 udev uidmap busybox-static \
+	incus-base incus-client lxcfs >"$versions"
 chroot "$ct" dpkg-query -W -f='container: ${Package} ${Version}\n' intel-gpu-tools libdrm2 procps >>"$versions"
 
 # Host configuration for unprivileged containers started by root.
-printf 'root:100000:65536\nroot:200000:65536\n' >"$root/etc/subuid"
+# One range (see the top; incus-base's postinst added its own, replaced).
+echo 'root:100000:165536' >"$root/etc/subuid"
 cp "$root/etc/subuid" "$root/etc/subgid"
 # No network in the VM (nor AppArmor: the VM boots with apparmor=0).
 echo 'lxc.net.0.type = empty' >"$root/etc/lxc/default.conf"

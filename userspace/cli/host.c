@@ -1403,7 +1403,7 @@ static int host_grant(int argc, char **argv)
 		note("or, instead of editing the config: %s", pct);
 	}
 	if (go.fmt == FMT_INCUS)
-		note("run the commands above, then restart the container");
+		note("run the commands above: Incus adds the devices to a running container at once");
 	else if (found && c.section[0] &&
 		 (go.fmt == FMT_PROXMOX || go.fmt == FMT_PROXMOX_DEV))
 		note("%s has a [%s] section: put the lines above it (appended at the end they would belong to that snapshot), then restart the container",
