@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "lxc_util.h"
 #include "nsgp_test.h"
 
 #define LXC_VERSION	"5.0.2"
@@ -41,7 +42,6 @@
 #define RULE		"/etc/udev/rules.d/99-nsgpuperf-smoke.rules"
 #define SEEN		"/run/nsgpuperf-smoke"	/* tmpfs: per boot */
 #define BOOT_ID		"/proc/sys/kernel/random/boot_id"
-#define CMD_TIMEOUT	"120"		/* s, per command */
 
 static const char ct_conf[] =
 	"lxc.include = /usr/share/lxc/config/common.conf\n"
@@ -53,77 +53,6 @@ static const char ct_conf[] =
 static const char rule[] =
 	"ACTION==\"add\", SUBSYSTEM==\"drm\", KERNEL==\"renderD*\", "
 	"RUN+=\"/bin/sh -c 'mkdir -p " SEEN " && cat " BOOT_ID " >" SEEN "/%k'\"\n";
-
-/*
- * Run a shell command (printf-style), at most CMD_TIMEOUT seconds; its
- * stdout and stderr in out (NUL-terminated, trailing newline removed).
- * The exit status, or -1 when it could not run or was killed.
- */
-static int __attribute__((format(printf, 3, 4)))
-sh(char *out, size_t len, const char *fmt, ...)
-{
-	char cmd[2048];
-	size_t n = 0;
-	int p[2], status;
-	va_list ap;
-	ssize_t r;
-	pid_t pid;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid) {
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execl("/usr/bin/timeout", "timeout", "-k", "5", CMD_TIMEOUT,
-		      "/bin/sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	while ((r = read(p[0], out + n, len - 1 - n)) > 0 || (r < 0 && errno == EINTR))
-		n += r > 0 ? r : 0;
-	close(p[0]);
-	out[n] = '\0';
-	while (n && out[n - 1] == '\n')
-		out[--n] = '\0';
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
-}
-
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int ret = -1;
-
-	if (!f)
-		return -1;
-	if (fgets(buf, len, f)) {
-		buf[strcspn(buf, "\n")] = '\0';
-		ret = 0;
-	}
-	fclose(f);
-	return ret;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	size_t len = strlen(s);
-	int ret = -1;
-
-	if (fd < 0)
-		return -1;
-	if (write(fd, s, len) == (ssize_t)len && !fsync(fd))
-		ret = 0;
-	close(fd);
-	return ret;
-}
 
 static double now(void)
 {
@@ -184,19 +113,19 @@ static void start_attach_stop(struct __test_metadata *_metadata, const char *nam
 	long pid;
 
 	t0 = now();
-	ASSERT_EQ(0, sh(out, sizeof(out), "lxc-start -n %s -l INFO -o /tmp/%s.log", name, name))
+	ASSERT_EQ(0, sh_out(out, sizeof(out), "lxc-start -n %s -l INFO -o /tmp/%s.log", name, name))
 		TH_LOG("lxc-start %s: %s", name, out);
-	ASSERT_EQ(0, sh(out, sizeof(out), "lxc-wait -n %s -s RUNNING -t 30", name))
+	ASSERT_EQ(0, sh_out(out, sizeof(out), "lxc-wait -n %s -s RUNNING -t 30", name))
 		TH_LOG("%s not RUNNING: %s", name, out);
-	ASSERT_EQ(0, sh(out, sizeof(out), "lxc-info -n %s -p -H", name));
+	ASSERT_EQ(0, sh_out(out, sizeof(out), "lxc-info -n %s -p -H", name));
 	pid = strtol(out, NULL, 10);
 	ASSERT_LT(1, pid) TH_LOG("lxc-info -p: '%s'", out);
 	t1 = now();
 	/* root in the container, a command run inside, /dev/null usable */
-	ASSERT_EQ(0, sh(out, sizeof(out), "lxc-attach -n %s -- id -u", name))
+	ASSERT_EQ(0, sh_out(out, sizeof(out), "lxc-attach -n %s -- id -u", name))
 		TH_LOG("lxc-attach %s: %s", name, out);
 	ASSERT_STREQ("0", out);
-	ASSERT_EQ(0, sh(out, sizeof(out),
+	ASSERT_EQ(0, sh_out(out, sizeof(out),
 			"lxc-attach -n %s -- sh -c 'echo x >/dev/null && cat /dev/null && "
 			"stat -c %%t:%%T /dev/null'", name))
 		TH_LOG("/dev/null in %s: %s", name, out);
@@ -204,7 +133,7 @@ static void start_attach_stop(struct __test_metadata *_metadata, const char *nam
 	t2 = now();
 	/* unprivileged: the container's init is host uid 100000 */
 	ASSERT_EQ(CT_UID, host_uid(pid));
-	ASSERT_EQ(0, sh(out, sizeof(out), "lxc-stop -n %s -k", name))
+	ASSERT_EQ(0, sh_out(out, sizeof(out), "lxc-stop -n %s -k", name))
 		TH_LOG("lxc-stop %s: %s", name, out);
 	TH_LOG("%s: start %.2f s, attach (2 commands) %.2f s, stop %.2f s",
 	       name, t1 - t0, t2 - t1, now() - t2);
@@ -236,13 +165,13 @@ TEST_F(first_boot, test_files)
 	ASSERT_EQ(0, strncmp(line, "# ", 2)) TH_LOG("README.md starts with '%s'", line);
 	ASSERT_EQ(0, access(MOCK_KO, R_OK));
 	ASSERT_EQ(0, access(NSGP_KO, R_OK));
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "/tests/nsgpuperf --help >/dev/null"))
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out), "/tests/nsgpuperf --help >/dev/null"))
 		TH_LOG("/tests/nsgpuperf: %s", self->out);
 }
 
 TEST_F(first_boot, lxc_version)
 {
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "lxc-start --version"))
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out), "lxc-start --version"))
 		TH_LOG("lxc-start --version: %s", self->out);
 	ASSERT_STREQ(LXC_VERSION, self->out);
 }
@@ -256,10 +185,10 @@ TEST_F_TIMEOUT(first_boot, busybox_container, 180)
 {
 	double t0;
 
-	sh(self->out, sizeof(self->out), "lxc-destroy -n " BB " -f");
-	ASSERT_EQ(0, write_file("/tmp/" BB ".conf", ct_conf));
+	sh_out(self->out, sizeof(self->out), "lxc-destroy -n " BB " -f");
+	ASSERT_EQ(0, write_file("/tmp/" BB ".conf", "%s", ct_conf));
 	t0 = now();
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out),
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out),
 			"lxc-create -n " BB " -t busybox -f /tmp/" BB ".conf"))
 		TH_LOG("lxc-create: %s", self->out);
 	TH_LOG("lxc-create -t busybox: %.2f s", now() - t0);
@@ -278,28 +207,28 @@ TEST_F_TIMEOUT(first_boot, debian_container, 120)
 		 "lxc.uts.name = " DEB "\n"
 		 "lxc.init.cmd = /bin/sleep infinity\n", ct_conf);
 	/* never lxc-destroy it: that deletes its rootfs, the image's */
-	sh(self->out, sizeof(self->out), "lxc-stop -n " DEB " -k; rm -rf /var/lib/lxc/" DEB);
+	sh_out(self->out, sizeof(self->out), "lxc-stop -n " DEB " -k; rm -rf /var/lib/lxc/" DEB);
 	ASSERT_EQ(0, mkdir("/var/lib/lxc/" DEB, 0755));
-	ASSERT_EQ(0, write_file("/var/lib/lxc/" DEB "/config", conf));
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "lxc-start -n " DEB))
+	ASSERT_EQ(0, write_file("/var/lib/lxc/" DEB "/config", "%s", conf));
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out), "lxc-start -n " DEB))
 		TH_LOG("lxc-start: %s", self->out);
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "lxc-wait -n " DEB " -s RUNNING -t 30"));
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out),
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out), "lxc-wait -n " DEB " -s RUNNING -t 30"));
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out),
 			"lxc-attach -n " DEB " -- dpkg-query -W -f '${Version}' intel-gpu-tools"))
 		TH_LOG("intel-gpu-tools in the rootfs: %s", self->out);
 	TH_LOG("container's intel-gpu-tools %s", self->out);
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out),
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out),
 			"lxc-attach -n " DEB " -- sh -c 'command -v intel_gpu_top && "
 			"intel_gpu_top -h >/dev/null && echo runs'"))
 		TH_LOG("intel_gpu_top in the container: %s", self->out);
 	ASSERT_STREQ("/usr/bin/intel_gpu_top\nruns", self->out);
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "lxc-attach -n " DEB " -- id -u"));
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out), "lxc-attach -n " DEB " -- id -u"));
 	ASSERT_STREQ("0", self->out);
 	/* the container's root owns its files */
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out),
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out),
 			"lxc-attach -n " DEB " -- stat -c %%u:%%g /usr/bin/intel_gpu_top"));
 	ASSERT_STREQ("0:0", self->out);
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "lxc-stop -n " DEB " -k"));
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out), "lxc-stop -n " DEB " -k"));
 }
 
 /*
@@ -311,14 +240,14 @@ TEST_F(first_boot, udev_rule)
 	char node[32], path[128], id[64], seen[64];
 
 	ASSERT_EQ(0, render_name(GPU0_PCI, node, sizeof(node)));
-	ASSERT_EQ(0, write_file(RULE, rule));
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "udevadm control --reload"))
+	ASSERT_EQ(0, write_file(RULE, "%s", rule));
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out), "udevadm control --reload"))
 		TH_LOG("udevd not running? %s", self->out);
 	snprintf(path, sizeof(path), SEEN "/%s", node);
 	unlink(path);
 	snprintf(seen, sizeof(seen), "/sys/class/drm/%s/uevent", node);
 	ASSERT_EQ(0, write_str(seen, "add"));
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "udevadm settle -t 30"));
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out), "udevadm settle -t 30"));
 	ASSERT_EQ(0, read_line(path, seen, sizeof(seen)))
 		TH_LOG("the rule did not run for %s (udevd log: /run/nsgpuperf-test/udevd.log)", node);
 	ASSERT_EQ(0, read_line(BOOT_ID, id, sizeof(id)));
@@ -336,7 +265,7 @@ TEST_F(first_boot, reboot_marker)
 	ASSERT_NE(NULL, boot) TH_LOG("not booted by selftests/vm/init in image mode");
 	ASSERT_STREQ("1", boot);
 	ASSERT_EQ(0, read_line(BOOT_ID, id, sizeof(id)));
-	ASSERT_EQ(0, write_file(MARKER, id));
+	ASSERT_EQ(0, write_file(MARKER, "%s", id));
 }
 
 FIXTURE(after_reboot) {
@@ -392,8 +321,8 @@ TEST_F_TIMEOUT(after_reboot, container_again, 120)
 TEST_F_TIMEOUT(after_reboot, cleanup, 120)
 {
 	unlink(RULE);
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out), "udevadm control --reload"));
-	ASSERT_EQ(0, sh(self->out, sizeof(self->out),
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out), "udevadm control --reload"));
+	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out),
 			"lxc-destroy -n " BB " -f && "
 			"rm -rf /var/lib/lxc/" DEB " " STATE " " SEEN))
 		TH_LOG("%s", self->out);

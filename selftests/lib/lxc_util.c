@@ -76,6 +76,8 @@ static int vrun(char *out, size_t len, const char *fmt, va_list ap)
 		putchar('\n');
 	fflush(stdout);
 	close(p[0]);
+	while (out && used && out[used - 1] == '\n')
+		out[--used] = '\0';
 	if (waitpid(pid, &st, 0) != pid)
 		return -1;
 	return status_of(st);
@@ -100,6 +102,35 @@ int sh_out(char *out, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	ret = vrun(out, len, fmt, ap);
 	va_end(ap);
+	return ret;
+}
+
+int write_file(const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	FILE *f = fopen(path, "we");
+	int ret;
+
+	if (!f)
+		return -1;
+	va_start(ap, fmt);
+	ret = vfprintf(f, fmt, ap) < 0 || fflush(f) || fsync(fileno(f)) ? -1 : 0;
+	va_end(ap);
+	return fclose(f) || ret ? -1 : 0;
+}
+
+int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	if (fgets(buf, len, f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		ret = 0;
+	}
+	fclose(f);
 	return ret;
 }
 
@@ -146,18 +177,14 @@ int readme_block(const char *name, char *buf, size_t len)
 int run_readme(const char *name)
 {
 	char block[8192], path[128];
-	FILE *f;
 
 	if (readme_block(name, block, sizeof(block))) {
 		printf("# README.md has no block \"%s\"\n", name);
 		return -1;
 	}
 	snprintf(path, sizeof(path), "/tmp/readme-%s.sh", name);
-	f = fopen(path, "we");
-	if (!f)
+	if (write_file(path, "%s", block))
 		return -1;
-	fputs(block, f);
-	fclose(f);
 	return sh("cd " CHECKOUT " && sh -e -x %s", path);
 }
 
@@ -263,4 +290,23 @@ void ct_destroy(const char *name)
 {
 	sh("if lxc-info -n %s >/dev/null; then lxc-stop -n %s -k; lxc-destroy -n %s; fi; true",
 	   name, name, name);
+}
+
+const char *reader_sees_only_passed_gpu(const char *exec)
+{
+	char node[64], out[8192];
+
+	if (render_node_of(GPU_PASSED, node, sizeof(node)))
+		return "no render node for " GPU_PASSED " on the host";
+	if (sh_out(out, sizeof(out), "%s nsgpuperf list", exec))
+		return "nsgpuperf list failed";
+	if (!strstr(out, GPU_PASSED) || !strstr(out, node))
+		return "nsgpuperf list does not show " GPU_PASSED " with its render node";
+	if (strstr(out, GPU_OTHER))
+		return "nsgpuperf list shows " GPU_OTHER ", whose render node was not passed";
+	if (sh_out(out, sizeof(out), "%s nsgpuperf -J -n 1 -d " GPU_OTHER, exec) != 6)
+		return "-d " GPU_OTHER " did not exit 6 (no GPU)";
+	if (!strstr(out, "no GPU in scope matches"))
+		return "-d " GPU_OTHER " did not say it is not in scope";
+	return NULL;
 }

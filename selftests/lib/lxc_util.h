@@ -28,9 +28,18 @@
  * timed out, 128 + signal when killed), -1 if it could not run.
  */
 int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The same, with stdout and stderr captured (NUL-terminated, cut at len). */
+/*
+ * The same, with stdout and stderr captured (NUL-terminated, cut at len,
+ * trailing newlines removed).
+ */
 int sh_out(char *out, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Write a file (printf-style) and fsync it; 0 or -1. */
+int write_file(const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A file's first line without its newline; 0 or -1. */
+int read_line(const char *path, char *buf, size_t len);
 
 /*
  * README.md's code block that follows the line "<!-- lxc_test: NAME -->",
@@ -52,6 +61,14 @@ int render_node_of(const char *pci, char *path, size_t len);
  */
 int state_set(const char *key, const char *val);
 bool state_is(const char *key, const char *val);
+
+/*
+ * In a container (exec: the command prefix that runs one there, e.g.
+ * "lxc-attach -n ct1 --"): nsgpuperf lists GPU_PASSED with its render
+ * node and not GPU_OTHER, and -d GPU_OTHER says it is not in scope (exit
+ * 6).  NULL, or what was wrong.
+ */
+const char *reader_sees_only_passed_gpu(const char *exec);
 
 /* Wait (up to ~60 s) for the container's init to run; 0 or -1. */
 int ct_wait_running(const char *name);
