@@ -379,7 +379,9 @@ TEST_F_TIMEOUT(ct, exporter_scraped, LXC_TEST_TIMEOUT)
 	/* from the host, in the container's network namespace */
 	EXPECT_EQ(0, sh_out(self->out, sizeof(self->out),
 			    "pid=$(lxc-info -n %s -p -H); for i in $(seq 30); do "
-			    "nsenter -t $pid -n busybox wget -qO- http://127.0.0.1:9101/metrics && exit 0; "
+			    "nsenter -t $pid -n busybox wget -qO /tmp/scrape http://127.0.0.1:9101/metrics && "
+			    /* a scrape before the first period has ended is empty */
+			    "grep -q nsgpuperf_engine_busy /tmp/scrape && cat /tmp/scrape && exit 0; "
 			    "sleep 1; done; exit 1", self->ct));
 	EXPECT_NE(NULL, strstr(self->out, "nsgpuperf_engine_busy_seconds_total{gpu=\"" GPU_PASSED "\""));
 	EXPECT_EQ(NULL, strstr(self->out, GPU_OTHER));
