@@ -222,7 +222,7 @@ TEST_F_TIMEOUT(incus, node_owned_by_container_root, LXC_TEST_TIMEOUT)
 	ASSERT_EQ(0, sh_out(st, sizeof(st),
 			    "ls -l /var/lib/incus/devices/" CT " >&2; "
 			    "stat -c '%%u:%%g %%a %%t:%%T' /var/lib/incus/devices/" CT "/unix.nsgpuperf.*"));
-	snprintf(want, sizeof(want), "%ld:%ld 600 %x:%x\n", uid, gid, maj, min);
+	snprintf(want, sizeof(want), "%ld:%ld 600 %x:%x", uid, gid, maj, min);
 	EXPECT_NE(NULL, strstr(st, want));
 	/* inside: root's own node */
 	ASSERT_EQ(0, CT_OUT(st, "stat -c '%%u:%%g %%a' /dev/nsgpuperf"));
