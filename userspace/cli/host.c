@@ -349,6 +349,19 @@ static int gpu_cmp(const void *a, const void *b)
  * The GPUs nsgpuperf serves: render nodes whose PCI device is Intel's and
  * bound to i915 or xe (the module's own rule), by render minor.
  */
+/* The last component of what the symlink at path points to; NULL if none. */
+static const char *link_target_name(const char *path, char *buf, size_t len)
+{
+	ssize_t l = readlink(path, buf, len - 1);
+	const char *base;
+
+	if (l <= 0)
+		return NULL;
+	buf[l] = '\0';
+	base = strrchr(buf, '/');
+	return base ? base + 1 : buf;
+}
+
 static int find_gpus(struct gpu *gpus, int room)
 {
 	char p[PATH_MAX], q[PATH_MAX + 64], link[PATH_MAX];
@@ -359,9 +372,8 @@ static int find_gpus(struct gpu *gpus, int room)
 	if (!d)
 		return 0;
 	while ((de = readdir(d)) && n < room) {
-		const char *drv;
+		const char *drv, *pci;
 		char *end, *vendor;
-		ssize_t l;
 		long minor;
 
 		if (strncmp(de->d_name, "renderD", 7))
@@ -370,13 +382,8 @@ static int find_gpus(struct gpu *gpus, int room)
 		if (end == de->d_name + 7 || *end || minor < 0)
 			continue;
 		sfmt(q, sizeof(q), "%s/%s/device/driver", p, de->d_name);
-		l = readlink(q, link, sizeof(link) - 1);
-		if (l <= 0)
-			continue;
-		link[l] = '\0';
-		drv = strrchr(link, '/');
-		drv = drv ? drv + 1 : link;
-		if (strcmp(drv, "i915") && strcmp(drv, "xe"))
+		drv = link_target_name(q, link, sizeof(link));
+		if (!drv || (strcmp(drv, "i915") && strcmp(drv, "xe")))
 			continue;
 		sfmt(q, sizeof(q), "%s/%s/device/vendor", p, de->d_name);
 		vendor = read_all(q);
@@ -386,12 +393,10 @@ static int find_gpus(struct gpu *gpus, int room)
 		}
 		free(vendor);
 		sfmt(q, sizeof(q), "%s/%s/device", p, de->d_name);
-		l = readlink(q, link, sizeof(link) - 1);
-		if (l <= 0)
+		pci = link_target_name(q, link, sizeof(link));
+		if (!pci)
 			continue;
-		link[l] = '\0';
-		drv = strrchr(link, '/');
-		sfmt(gpus[n].pci, sizeof(gpus[n].pci), "%s", drv ? drv + 1 : link);
+		sfmt(gpus[n].pci, sizeof(gpus[n].pci), "%s", pci);
 		snprintf(gpus[n].node, sizeof(gpus[n].node), "/dev/dri/renderD%ld", minor);
 		gpus[n].minor = (int)minor;
 		n++;
