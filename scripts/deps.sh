@@ -7,24 +7,28 @@
 #    the host's libc; never a kernel image or headers package: they change
 #    what the machine boots);
 #  - resolve the kernel matrix at run time (newest 6.1 and 6.12 from
-#    bookworm-security, newest 7.x from sid through a chroot, scripts/sid.sh),
-#    and unpack their headers and images into the cache;
+#    bookworm-security, newest 7.x from sid through a chroot, scripts/sid.sh,
+#    the PREEMPT_RT flavours of 6.1 and 6.12), and unpack their headers and
+#    images into the cache; build the debug kernel (scripts/debug-kernel.sh)
+#    once;
 #  - install linux-perf, and sid's newest intel-gpu-tools in the sid chroot,
 #    staged with its own loader and libraries for the VM (sid.sh tools);
 #  - extract kselftest_harness.h, kselftest.h and checkpatch from Debian's
 #    linux-source into the cache.
 #
 # Writes the matrix to "$BUILD/matrix": one line per kernel,
-#   <kver> <kdir> <vmlinuz> <module-tree> <builder: host|sid>
+#   <kver> <kdir> <vmlinuz> <module-tree> <builder: host|sid|debug>
 #
 # Environment: NSGPUPERF_CACHE (default ~/.cache/nsgpuperf), BUILD (default
-# ./build), NSGPUPERF_KERNELS (default "6.1 6.12 7": which series to use).
+# ./build), NSGPUPERF_KERNELS (which series to use, default
+# "6.12-debug 6.1 6.12 7 6.1-rt 6.12-rt": the longest first, so that the
+# other lane of make check runs the rest meanwhile).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${NSGPUPERF_CACHE:-$HOME/.cache/nsgpuperf}
 BUILD=${BUILD:-$here/build}
-SERIES=${NSGPUPERF_KERNELS:-6.1 6.12 7}
+SERIES=${NSGPUPERF_KERNELS:-6.12-debug 6.1 6.12 7 6.1-rt 6.12-rt}
 export DEBIAN_FRONTEND=noninteractive
 
 log() { echo "deps: $*" >&2; }
@@ -84,7 +88,8 @@ fetch_image() {
 	local kver=$1 pkg=$2 kernel_path=$3 dest=$CACHE/kernels/$1
 	[ -f "$dest/.done" ] && return
 	log "fetching $pkg"
-	rm -rf "$dest" && mkdir -p "$dest/root"
+	# only its own parts: the headers (hdr/) may be there already
+	rm -rf "$dest/root" "$dest/vmlinuz" && mkdir -p "$dest/root"
 	(cd "$CACHE/dl" && rm -f "${pkg}"_*.deb && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >&2)
 	dpkg-deb -x "$CACHE/dl/${pkg}"_*.deb "$dest/root"
 	cp "$dest/root/$kernel_path" "$dest/vmlinuz"
@@ -101,7 +106,7 @@ fetch_headers() {
 	local kver=$1 pkg=$2 dest=$CACHE/kernels/$1/hdr deps common kbuild p
 	[ -f "$dest/.done" ] && return
 	deps=$(apt-cache depends "$pkg" | awk '/Depends:/ { print $2 }')
-	common=$(echo "$deps" | grep -E '^linux-headers-.*-common$' | head -n1)
+	common=$(echo "$deps" | grep -E '^linux-headers-.*-common(-rt)?$' | head -n1)
 	kbuild=$(echo "$deps" | grep -E '^linux-kbuild-' | head -n1)
 	if [ -z "$common" ] || [ -z "$kbuild" ]; then
 		echo "deps: cannot tell the common/kbuild packages of $pkg" >&2
@@ -130,6 +135,18 @@ for series in $SERIES; do
 		;;
 	6.12)
 		hdr=$(newest_pkg 'linux-headers-6\.12\.[0-9]+\+deb12-amd64')
+		;;
+	6.1-rt)
+		hdr=$(newest_pkg 'linux-headers-6\.1\.0-[0-9]+-rt-amd64')
+		;;
+	6.12-rt)
+		hdr=$(newest_pkg 'linux-headers-6\.12\.[0-9]+\+deb12-rt-amd64')
+		;;
+	6.12-debug)
+		# built from linux-source-6.12 with the sanitizers, once:
+		# by make check in a lane of its own (or by the script)
+		echo "$("$here/scripts/debug-kernel.sh" --resolve) debug" >>"$matrix"
+		continue
 		;;
 	7)
 		kver=$("$here/scripts/sid.sh" ensure)
