@@ -44,10 +44,10 @@ static int mock_drm_open(struct drm_device *drm, struct drm_file *file)
 	if (!client)
 		return -ENOMEM;
 	spin_lock_init(&client->mem_lock);
-	spin_lock_irq(&gpu->lock);
+	raw_spin_lock_irq(&gpu->lock);
 	client->id = gpu->next_client_id++;
 	client->pad_lines = READ_ONCE(gpu->fdinfo_pad_lines);
-	spin_unlock_irq(&gpu->lock);
+	raw_spin_unlock_irq(&gpu->lock);
 	file->driver_priv = client;
 	return 0;
 }

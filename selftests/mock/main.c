@@ -221,7 +221,7 @@ static int mock_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(gpu);
 	gpu->pdev = pdev;
 	mock_gpu_topology(gpu);
-	spin_lock_init(&gpu->lock);
+	raw_spin_lock_init(&gpu->lock);
 	atomic_set(&gpu->live_events, 0);
 	atomic_set(&gpu->init_waiters, 0);
 	pci_set_drvdata(pdev, gpu);

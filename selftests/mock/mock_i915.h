@@ -69,7 +69,13 @@ struct mock_gpu {
 	const char * const *regions;	/* fdinfo memory region names */
 	unsigned int nr_regions;
 
-	spinlock_t lock;	/* counters, next_client_id */
+	/*
+	 * counters, next_client_id.  Raw: perf calls the PMU's read, add and
+	 * del under its raw context lock, where a spinlock_t sleeps on
+	 * PREEMPT_RT ("scheduling while atomic"; i915 moved its pmu->lock
+	 * to raw_spinlock_t for the same splat).
+	 */
+	raw_spinlock_t lock;
 	struct mock_counter ctr[MOCK_NUM_COUNTERS];
 	u32 next_client_id;	/* i915's own client ids, before 6.5 */
 	bool guc;

@@ -109,9 +109,9 @@ u64 mock_counter_read(struct mock_gpu *gpu, int idx)
 	unsigned long flags;
 	u64 val;
 
-	spin_lock_irqsave(&gpu->lock, flags);
+	raw_spin_lock_irqsave(&gpu->lock, flags);
 	val = mock_counter_value(&gpu->ctr[idx], ktime_get());
-	spin_unlock_irqrestore(&gpu->lock, flags);
+	raw_spin_unlock_irqrestore(&gpu->lock, flags);
 	return val;
 }
 
@@ -127,7 +127,7 @@ int mock_counter_command(struct mock_gpu *gpu, const char *cmd, u64 config,
 	if (idx < 0)
 		return -EINVAL;
 	c = &gpu->ctr[idx];
-	spin_lock_irqsave(&gpu->lock, flags);
+	raw_spin_lock_irqsave(&gpu->lock, flags);
 	now = ktime_get();
 	cur = mock_counter_value(c, now);
 	if (!strcmp(cmd, "set")) {
@@ -142,7 +142,7 @@ int mock_counter_command(struct mock_gpu *gpu, const char *cmd, u64 config,
 	}
 	if (!ret)
 		c->since = now;
-	spin_unlock_irqrestore(&gpu->lock, flags);
+	raw_spin_unlock_irqrestore(&gpu->lock, flags);
 	return ret;
 }
 
