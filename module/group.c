@@ -757,9 +757,11 @@ static long nsgp_event_ioctl(struct file *file, unsigned int cmd,
 	case PERF_EVENT_IOC_SET_FILTER:
 	case PERF_EVENT_IOC_SET_BPF:
 	case PERF_EVENT_IOC_PAUSE_OUTPUT:
-	case PERF_EVENT_IOC_QUERY_BPF:
 		/* not a sampling, tracing or ring-buffer event */
 		return -EINVAL;
+	case PERF_EVENT_IOC_QUERY_BPF:
+		/* perf's answer: without BPF_EVENTS, its stub's */
+		return IS_ENABLED(CONFIG_BPF_EVENTS) ? -EINVAL : -EOPNOTSUPP;
 	case PERF_EVENT_IOC_MODIFY_ATTRIBUTES:
 		return -EOPNOTSUPP;
 	}
