@@ -43,6 +43,13 @@
 #define PID_SELF	(-3)	/* row pid: each side puts its own */
 #define BADFD		3999	/* never open on either side */
 #define CYCLES		10000
+/*
+ * ... or as many as fit in CYCLES_SECS, at least CYCLES_MIN: a cycle
+ * costs ~5 ms under TCG, and several times that on PREEMPT_RT and the
+ * debug kernel (the test prints the rate).
+ */
+#define CYCLES_SECS	120
+#define CYCLES_MIN	1000
 
 #define FMT_TE		PERF_FORMAT_TOTAL_TIME_ENABLED
 #define FMT_TR		PERF_FORMAT_TOTAL_TIME_RUNNING
@@ -137,9 +144,10 @@ static int count_fds(void)
 static int agent_cycles(int sess, const struct req *q, struct rep *r)
 {
 	void *la = attr_ptr(A_BUF, abuf, q->data), *sa = attr_ptr(A_BUF, abuf2, q->data2);
+	time_t end = time(NULL) + CYCLES_SECS;
 	int l, s;
 
-	for (r->count = 0; r->count < (int32_t)q->count; r->count++) {
+	for (r->count = 0; r->count < (int32_t)q->count && time(NULL) < end; r->count++) {
 		l = ct_perf_open(sess, la, -1, q->cpu, -1, q->flags, 0, 0, NULL);
 		if (l < 0)
 			return l;
@@ -1728,7 +1736,7 @@ TEST_F_TIMEOUT(po, open_close_cycles_leak_nothing, 600)
 	printf("# %d cycles of leader + sibling open/close in %.1f s (%.0f us a cycle)\n",
 	       R.count, secs, secs * 1e6 / (R.count ? R.count : 1));
 	ASSERT_EQ(0, ret) TH_LOG("cycle %d: %s", R.count, ename(ret));
-	ASSERT_EQ(CYCLES, R.count);
+	ASSERT_LE(CYCLES_MIN, R.count);
 	q_reset(OP_NFDS);
 	after = (int)agent_call(&self->ag, -1);
 	ASSERT_EQ(before, after);
