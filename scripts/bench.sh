@@ -8,13 +8,15 @@
 # of the matrix.  Prints figures; not a test.
 # Needs `make check` (or scripts/deps.sh + a build) to have run once.
 #
-# Environment: NSGPUPERF_KERNELS (as for make check), NSGPUPERF_BENCH
+# Environment: NSGPUPERF_KERNELS (as for make check; default "6.1 6.12 7"), NSGPUPERF_BENCH
 # (programs to run, default "bench usage_bench load_bench reader_bench"),
 # NSGPUPERF_BENCH_ARGS / NSGPUPERF_LOAD_BENCH_ARGS (their arguments).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 export BUILD=${BUILD:-$here/build}
+# the figures are of the kernels users run, not the RT or debug builds
+export NSGPUPERF_KERNELS=${NSGPUPERF_KERNELS:-6.1 6.12 7}
 "$here/scripts/deps.sh"
 make -s -C "$here/selftests" O="$BUILD/tests" HARNESS_DIR="$(cat "$BUILD/srcdir")"
 make -s -C "$here/selftests/bench" O="$BUILD/bench-bin"

@@ -6,7 +6,8 @@
 #
 #   scripts/build-kernel.sh KVER KDIR BUILDER OUTDIR
 #
-# BUILDER is "host" (headers installed on this machine) or "sid" (the 7.x
+# BUILDER is "host" (headers unpacked in the cache), "debug" (the debug
+# kernel's build tree, scripts/debug-kernel.sh) or "sid" (the 7.x
 # kernel, whose headers and gcc live in the chroot of scripts/sid.sh).
 # The sources are copied to OUTDIR/src so that each kernel builds in its own
 # tree; the modules land in OUTDIR/art.
@@ -27,7 +28,7 @@ find "$out/src" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cm
 
 targets="module selftests/mock selftests/bench/floor"
 case $builder in
-host)
+host | debug)
 	for t in $targets; do
 		make -s -C "$kdir" M="$out/src/$t" W=1 C=2 modules
 	done >"$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }

@@ -11,7 +11,15 @@
 # built once and cached) with selftests/suites-lxc (its logs in
 # $BUILD/<kver>/vm-lxc).
 #
-# Environment: NSGPUPERF_KERNELS (series, default "6.1 6.12 7"),
+# The matrix (scripts/deps.sh): Debian's 6.1 and 6.12, sid's 7.x, the
+# PREEMPT_RT flavours of 6.1 and 6.12, and the debug kernel (KASAN,
+# lockdep, kmemleak, UBSAN, debugobjects, failslab; scripts/debug-kernel.sh,
+# built on first use in its lane).  Kernels run two at a time, each in a
+# lane of its own; their logs are printed in matrix order at the end.
+#
+# Environment: NSGPUPERF_KERNELS (series, default
+# "6.12-debug 6.1 6.12 7 6.1-rt 6.12-rt"), NSGPUPERF_LANES (kernels at
+# once, default 2),
 # NSGPUPERF_SUITES (VM suites of either list, default all),
 # NSGPUPERF_DKMS=0 (skip the DKMS build, counted as skipped; for parallel
 # developer runs), NSGPUPERF_LXC=0 (skip the LXC test VM, counted as
@@ -34,12 +42,16 @@ finish() {
 
 # DKMS from this checkout, as an admin would do it (make dkms-add).
 # The kernel tree is the headers unpacked in the cache (--kernelsourcedir).
+# One DKMS tree per machine: one lane at a time in it.
 dkms_build() {
 	local ver
 	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$here/dkms.conf")
-	make -s -C "$here" dkms-add &&
-		dkms build -m nsgpuperf -v "$ver" -k "$1" --kernelsourcedir "$2" &&
-		dkms remove -m nsgpuperf -v "$ver" --all
+	(
+		flock 9
+		make -s -C "$here" dkms-add &&
+			dkms build -m nsgpuperf -v "$ver" -k "$1" --kernelsourcedir "$2" &&
+			dkms remove -m nsgpuperf -v "$ver" --all
+	) 9>"$BUILD/.dkms.lock"
 }
 
 # Kernel packages installed on this machine (what it can boot), to prove
@@ -177,14 +189,30 @@ vm_run() {
 	echo "# $what: $p passed, $f failed, $s skipped ($(($(date +%s) - t1)) s)"
 }
 
-while read -r kver kdir vmlinuz modtree builder; do
-	out=$BUILD/$kver
+# Everything for one kernel of the matrix, in a lane of its own: its
+# output to $BUILD/<kver>/check.log, its counts to .../check.counts.
+kernel_job() {
+	local kver=$1 kdir=$2 vmlinuz=$3 modtree=$4 builder=$5 out=$BUILD/$1 t1 line
+	passed=0 failed=0 skipped=0
 	t1=$(date +%s)
+	if [ "$builder" = debug ]; then
+		# the debug kernel itself: built here on first use (cached),
+		# while the other lane boots the others
+		if line=$("$here/scripts/debug-kernel.sh" 2>"$out.debug-kernel.log") &&
+			[ "$line" = "$kver $kdir $vmlinuz $modtree" ]; then
+			pass "$kver: debug kernel ready ($(($(date +%s) - t1)) s; cold build: $(cat "${kdir%/build}/build-seconds") s)"
+		else
+			cat "$out.debug-kernel.log"
+			fail "$kver: debug kernel (scripts/debug-kernel.sh)"
+			return
+		fi
+		t1=$(date +%s)
+	fi
 	if "$here/scripts/build-kernel.sh" "$kver" "$kdir" "$builder" "$out"; then
 		pass "$kver: modules build warning-free (W=1, C=2)"
 	else
 		fail "$kver: modules build"
-		continue
+		return
 	fi
 	if [ "$builder" = host ] && [ "${NSGPUPERF_DKMS:-1}" = 0 ]; then
 		# Developer runs in parallel worktrees share one DKMS tree.
@@ -200,6 +228,11 @@ while read -r kver kdir vmlinuz modtree builder; do
 	fi
 	rm -rf "$out/art/tests"
 	cp -r "$BUILD/tests" "$out/art/tests"
+	# The debug kernel runs the same suites several times slower.
+	if [ "$builder" = debug ]; then
+		export NSGPUPERF_TIMEOUT_SCALE=${NSGPUPERF_DEBUG_TIMEOUT_SCALE:-4}
+		export NSGPUPERF_VM_TIMEOUT=${NSGPUPERF_DEBUG_VM_TIMEOUT:-3600}
+	fi
 	"$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" "$out/art" "$out/vm"
 	vm_run "$kver" "$kver" "$out/vm" "$t1"
 	if [ "${NSGPUPERF_LXC:-1}" = 0 ]; then
@@ -212,7 +245,34 @@ while read -r kver kdir vmlinuz modtree builder; do
 			"$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" "$out/art" "$out/vm-lxc"
 		vm_run "$kver" "$kver lxc" "$out/vm-lxc" "$t1"
 	fi
+}
+
+# The kernels run in NSGPUPERF_LANES lanes (default 2): a TCG guest mostly
+# keeps one host CPU busy, so two kernels at once use a 2-CPU machine.
+lanes=${NSGPUPERF_LANES:-2}
+kvers=()
+while read -r kver kdir vmlinuz modtree builder; do
+	kvers+=("$kver")
+	mkdir -p "$BUILD/$kver" && rm -f "$BUILD/$kver/check.counts"
+	while [ "$(jobs -rp | wc -l)" -ge "$lanes" ]; do
+		wait -n
+	done
+	echo "# $kver: started ($(($(date +%s) - t0)) s)"
+	(
+		kernel_job "$kver" "$kdir" "$vmlinuz" "$modtree" "$builder" >"$BUILD/$kver/check.log" 2>&1
+		echo "$passed $failed $skipped" >"$BUILD/$kver/check.counts"
+	) &
 done <"$BUILD/matrix"
+wait
+for kver in "${kvers[@]}"; do
+	cat "$BUILD/$kver/check.log"
+	if read -r p f s <"$BUILD/$kver/check.counts"; then
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+	else
+		fail "$kver: its lane ended without counts"
+	fi
+	rm -f "$BUILD/$kver/check.counts"
+done
 
 echo "# total time $(($(date +%s) - t0)) s"
 finish

@@ -48,7 +48,8 @@
 # NSGPUPERF_SUITES (space-separated suite names to run, default all; a
 # "@reboot" line is kept between two suites that are),
 # NSGPUPERF_SID_TOOLS (sid's staged tools, default $NSGPUPERF_CACHE/sid/tools),
-# NSGPUPERF_VM_IMAGE (image mode, above).
+# NSGPUPERF_VM_IMAGE (image mode, above),
+# NSGPUPERF_TIMEOUT_SCALE (multiplies the suites' per-test timeouts).
 set -euo pipefail
 shopt -s nullglob
 
@@ -246,6 +247,11 @@ esac
 # (at most MAX_BOOTS times).  Not a guest reboot in one QEMU: after one,
 # TCG unpacked the initramfs 5-70x slower (soft lockups).
 append="console=ttyS0 loglevel=7 panic=-1 rdinit=/init"
+# A slow kernel (the debug one): the suites' timeouts stretched (the kernel
+# passes the variable to init's environment; selftests/lib/harness_timeout.c)
+if [ "${NSGPUPERF_TIMEOUT_SCALE:-1}" != 1 ]; then
+	append+=" NSGPUPERF_TIMEOUT_SCALE=$NSGPUPERF_TIMEOUT_SCALE"
+fi
 vm_args=()
 cpus=${NSGPUPERF_VM_CPUS:-2}
 max_boots=3
@@ -336,7 +342,10 @@ awk '
 	!inblock { print }
 	END { if (inblock) for (i = 0; i < n; i++) print block[i] }
 ' "$out/console.log" >"$out/console-checked.log"
-bad=$(grep -aE 'BUG:|WARNING:|Oops|KFENCE|UBSAN|list_add corruption|list_del corruption|general protection|Call Trace' \
+# Debug kernels add KASAN (BUG: KASAN), lockdep (WARNING:/INFO:, and the
+# validator turning itself off), debugobjects (ODEBUG) and kmemleak
+# switching itself off.
+bad=$(grep -aE 'BUG:|WARNING:|INFO:|Oops|KFENCE|KASAN|UBSAN|ODEBUG|list_add corruption|list_del corruption|general protection|Call Trace|turning off the locking correctness validator|kmemleak: .*disabled' \
 	"$out/console-checked.log" | head -n 20 || true)
 # One taint per boot, comma-separated.
 taint_bad=0
@@ -375,5 +384,31 @@ if [ -n "$unexpected" ]; then
 else
 	passed=$((passed + 1))
 fi
+# Debug kernels (kmemleak): init lists what kmemleak reports after two
+# scans at the end of each boot (@@KMEMLEAK lines).  An object whose
+# allocation backtrace runs through our modules is a leak of ours; a frame
+# left as a bare module address is one of a module unloaded since (only
+# ours and drm come and go).  Others are shown, not counted: the issue is
+# our code, and a minimal kernel has its own known false positives.
+if grep -aq '^@@KMEMLEAK begin' "$out/tap.log"; then
+	sed -n 's/\r$//; s/^@@KMEMLEAK //p' "$out/tap.log" | grep -av '^\(begin\|end\)$' |
+		awk -v ours="$ours"'|\\] 0xffffffffc0' -v leaks="$out/kmemleak-ours.log" '
+		function flush() { if (blk != "") { if (blk ~ ours) { print blk > leaks; n++ } else m++ } blk = "" }
+		/^unreferenced object/ { flush() }
+		{ blk = blk $0 "\n" }
+		END { flush(); printf "%d %d\n", n, m }' >"$out/kmemleak.counts"
+	read -r leaks_ours leaks_other <"$out/kmemleak.counts"
+	if [ "$leaks_ours" -gt 0 ]; then
+		echo "not ok - $kver: kmemleak: $leaks_ours unreferenced objects allocated through our modules:" >&2
+		head -n 40 "$out/kmemleak-ours.log" | sed 's/^/#   /' >&2
+		failed=$((failed + 1))
+	else
+		echo "# $kver: kmemleak: none of ours ($leaks_other other unreferenced objects)" >&2
+		passed=$((passed + 1))
+	fi
+fi
+# how long each suite ran (seconds), for the notes
+awk '/^@@RC / && $4 != "" { printf "%s%s %ss", sep, $2, $4; sep = ", " } END { if (sep) print "" }' \
+	"$out/tap.log" | tr -d '\r' | sed "s/^/run.sh: $kver suite times: /" >&2
 echo "$passed $failed $skipped" >"$out/result"
 echo "run.sh: $kver: $passed passed, $failed failed, $skipped skipped" >&2
