@@ -40,6 +40,10 @@
 #define OUT_MAX		16384
 #define SENTINEL	9999	/* perf-probe's errno before each call */
 #define CYCLES		10000
+/* ... or as many as fit in CYCLES_SECS, at least CYCLES_MIN (PREEMPT_RT
+ * and the debug kernel are several times slower under TCG) */
+#define CYCLES_SECS	240
+#define CYCLES_MIN	1000
 #define CYCLE_THREADS	4
 
 static const struct as_user ct_root = { -1, -1, CT_MAP, -1, false, NULL };
@@ -615,32 +619,34 @@ TEST_F(shim, refused_attr_same_errno)
 }
 
 /*
- * 10,000 open/close cycles through the shim, in threads: no fd left in
- * the process, no live event left on the GPU.
+ * 10,000 open/close cycles through the shim (or 240 s of them), in
+ * threads: no fd left in the process, no live event left on the GPU.
  */
 TEST_F_TIMEOUT(shim, open_close_cycles_leak_nothing, 600)
 {
-	long long live0 = mock_live_events_all();
+	long long live0 = mock_live_events_all(), cycles;
 	struct timespec t0, t1;
 	struct probe p;
 
 	ASSERT_EQ(0, live0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ASSERT_EQ(0, probe_start(&p, &ct_shim, "-t %d -c %llu -C %d -n %d -T %d -w",
+	ASSERT_EQ(0, probe_start(&p, &ct_shim, "-t %d -c %llu -C %d -n %d -T %d -D %d -w",
 				 self->type0, (unsigned long long)CFG_RCS0_BUSY, self->cpu,
-				 CYCLES / CYCLE_THREADS, CYCLE_THREADS));
+				 CYCLES / CYCLE_THREADS, CYCLE_THREADS, CYCLES_SECS));
 	/* TCG on a loaded host: minutes, within the test's timeout */
 	ASSERT_EQ(0, probe_wait_ms(&p, "ready\n", 540000)) TH_LOG("%s", p.buf);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	/* the process still lives: nothing of it is left in the kernel */
 	EXPECT_EQ(live0, mock_live_events_all());
 	ASSERT_EQ(0, probe_end(&p));
-	EXPECT_EQ(CYCLES, val(&p, "loop", "n")) TH_LOG("%s", p.buf);
+	cycles = val(&p, "loop", "n");
+	EXPECT_LE(CYCLES_MIN, cycles) TH_LOG("%s", p.buf);
+	EXPECT_GE(CYCLES, cycles) TH_LOG("%s", p.buf);
 	EXPECT_EQ(0, val(&p, "loop", "fail")) TH_LOG("%s", p.buf);
 	EXPECT_EQ(val(&p, "loop", "fds_before"), val(&p, "loop", "fds_after"))
 		TH_LOG("%s", p.buf);
 	EXPECT_EQ(live0, mock_live_events_all());
-	TH_LOG("%d open/close cycles through the shim in %.1f s (TCG)", CYCLES,
+	TH_LOG("%lld open/close cycles through the shim in %.1f s (TCG)", cycles,
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 

@@ -22,6 +22,7 @@
  *     -x         fork and exec itself: does the first fd survive exec?
  *     -n N       open and close the events N times (in -T THREADS
  *                threads, N each), then print the fd count before and after
+ *     -D SECS    ... or stop the -n loop after SECS seconds
  *     -S         check that other syscall() calls pass through
  *
  * Output, one line per step, "tag key=value ...":
@@ -48,6 +49,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/audit.h>
@@ -129,9 +131,12 @@ static int count_fds(void)
 }
 
 struct loop {
-	long n, fail;
+	long n, done, fail;
 	int first_errno;
 };
+
+/* -D: the loop also stops at this time (0: no bound) */
+static time_t loop_deadline;
 
 static void *loop_thread(void *arg)
 {
@@ -139,7 +144,9 @@ static void *loop_thread(void *arg)
 	int fds[MAX_EVENTS], err;
 	long i;
 
-	for (i = 0; i < l->n; i++) {
+	for (i = 0; i < l->n; i++, l->done++) {
+		if (loop_deadline && time(NULL) >= loop_deadline)
+			break;
 		err = open_all(fds, 0);
 		if (err) {
 			if (!l->fail++)
@@ -156,7 +163,7 @@ static void run_loop(long n, int threads)
 	struct loop l[MAX_THREADS] = { 0 };
 	pthread_t tid[MAX_THREADS];
 	int i, before, first = 0;
-	long fail = 0;
+	long fail = 0, done = 0;
 
 	before = count_fds();
 	for (i = 0; i < threads; i++) {
@@ -169,11 +176,12 @@ static void run_loop(long n, int threads)
 	for (i = 0; i < threads; i++) {
 		pthread_join(tid[i], NULL);
 		fail += l[i].fail;
+		done += l[i].done;
 		if (!first)
 			first = l[i].first_errno;
 	}
 	printf("loop n=%ld fail=%ld errno=%d fds_before=%d fds_after=%d\n",
-	       n * threads, fail, first, before, count_fds());
+	       done, fail, first, before, count_fds());
 }
 
 static int install_seccomp(void)
@@ -293,7 +301,7 @@ int main(int argc, char **argv)
 		return check_fd(atoi(argv[2]));
 
 	attr.size = sizeof(attr);
-	while ((opt = getopt(argc, argv, "t:c:p:C:g:f:F:dkA:Eswrxn:T:S")) != -1) {
+	while ((opt = getopt(argc, argv, "t:c:p:C:g:f:F:dkA:Eswrxn:T:D:S")) != -1) {
 		switch (opt) {
 		case 't':
 			attr.type = parse_type(optarg);
@@ -355,6 +363,9 @@ int main(int argc, char **argv)
 			threads = atoi(optarg);
 			if (threads < 1 || threads > MAX_THREADS)
 				return 2;
+			break;
+		case 'D':
+			loop_deadline = time(NULL) + atol(optarg);
 			break;
 		case 'S':
 			check_syscalls();
