@@ -12,7 +12,10 @@
  *    allocation was optional (kmemleak's own metadata, a cache) and then
  *    its result is exactly what the untouched call gives;
  *  - once its fds are closed, no kernel counter is left (the mock's live
- *    events) and no module reference (nsgpuperf's, mock_i915's);
+ *    events), no module reference (nsgpuperf's, mock_i915's) and no group
+ *    (the suite holds one group at a time and sets the host's group limit,
+ *    max_groups_per_container, to 1: a group that is not freed, whatever
+ *    it holds, makes the next group open fail with EMFILE);
  *  - the device still works end to end: a new session opens a group,
  *    enables it and reads the exact count the mock added.
  *
@@ -43,6 +46,7 @@
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
 #define MAKE_IT_FAIL	"/proc/thread-self/make-it-fail"
+#define MAX_GROUPS	"/sys/module/nsgpuperf/parameters/max_groups_per_container"
 #define MAX_NTH		300	/* no call here allocates nearly that often */
 #define SETTLE_MS	2000
 #define DELTA		1000	/* what the mock adds to a counter for a check */
@@ -73,6 +77,7 @@ FIXTURE(failslab) {
 	long long live0, ref_nsgp0, ref_mock0;
 	bool knobs_set;
 	char saved[NR_KNOBS][32];
+	char saved_max_groups[32];
 	/* what the session ioctls answer untouched */
 	struct nsgpuperf_version version;
 	struct nsgpuperf_gpu_info gpus[4];
@@ -113,16 +118,22 @@ struct call {
 typedef FIXTURE_DATA(failslab) fixture_t;
 typedef struct __test_metadata meta_t;
 
+/* What the call under test is, and on which of the call's fds. */
+enum { DO_OPEN, DO_CLOSE, DO_READ, DO_IOCTL, DO_IOCTL_ARG, DO_IOCTL_ID };
+enum { ON_SESS, ON_GRP, ON_EV, ON_SIB };
+
 /*
- * An operation: prep() opens what the call needs (untouched; 0 or a
- * negative errno), call() makes the call under test (its return value,
- * errno set), check() judges a call that succeeded (true if its result is
- * right).
+ * An operation: prep() opens what the call needs, untouched (0 or a
+ * negative errno); the call is @what on fd @on: open() of the device,
+ * close(), read() into call.buf, ioctl @cmd with @arg (DO_IOCTL), with
+ * &call.a (DO_IOCTL_ARG) or with &call.id (DO_IOCTL_ID).  check() judges
+ * a call that succeeded: true if its result is right.
  */
 struct op {
 	const char *name;
 	int (*prep)(fixture_t *self, struct call *c);
-	long (*call)(fixture_t *self, struct call *c);
+	int what, on;
+	unsigned long cmd, arg;
 	bool (*check)(meta_t *_metadata, fixture_t *self, struct call *c, long ret);
 };
 
@@ -177,6 +188,8 @@ static void knobs_restore(fixture_t *self)
 		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[i].name);
 		write_str(path, self->saved[i]);
 	}
+	if (self->saved_max_groups[0])
+		write_str(MAX_GROUPS, self->saved_max_groups);
 	self->knobs_set = false;
 }
 
@@ -287,7 +300,8 @@ static bool session_works(meta_t *_metadata, fixture_t *self, int sess)
 	}
 	g = nsgp_open_group(sess, self->gpu0, &cfg, 1, 0, NSGPUPERF_GROUP_DISABLED, NULL);
 	if (g < 0) {
-		TH_LOG("OPEN_GROUP: %s", strerror(-g));
+		TH_LOG("OPEN_GROUP: %s%s", strerror(-g),
+		       g == -EMFILE ? " (the group limit is 1: a group was left behind)" : "");
 		return false;
 	}
 	ok = !ioctl(g, NSGPUPERF_GROUP_IOC_ENABLE, 0);
@@ -545,11 +559,18 @@ static int prep_perf_open(fixture_t *self, struct call *c)
 
 /* ---- the calls ----------------------------------------------------------- */
 
-static long call_open(fixture_t *self, struct call *c)
+static int *call_fd(struct call *c, int on)
 {
-	(void)self;
-	c->out = open(NSGP_DEV, O_RDONLY | O_CLOEXEC);
-	return c->out;
+	switch (on) {
+	case ON_SESS:
+		return &c->sess;
+	case ON_GRP:
+		return &c->grp;
+	case ON_EV:
+		return &c->ev;
+	default:
+		return &c->sib;
+	}
 }
 
 /* close() of *fd; the fd is gone whatever it returns. */
@@ -561,145 +582,36 @@ static long close_fd(int *fd)
 	return ret;
 }
 
-static long call_close_sess(fixture_t *self, struct call *c)
+/* The call under test: nothing but the system call itself. */
+static long do_call(const struct op *op, struct call *c)
 {
-	(void)self;
-	return close_fd(&c->sess);
-}
+	int *fd = call_fd(c, op->on);
+	long ret;
 
-static long call_close_grp(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return close_fd(&c->grp);
-}
-
-static long call_close_ev(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return close_fd(&c->ev);
-}
-
-static long call_close_sib(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return close_fd(&c->sib);
-}
-
-static long call_sess_ioctl(unsigned long cmd, struct call *c)
-{
-	long ret = ioctl(c->sess, cmd, &c->a);
-
-	if (ret >= 0 && (cmd == NSGPUPERF_IOC_OPEN_GROUP || cmd == NSGPUPERF_IOC_PERF_OPEN))
-		c->out = ret;
+	switch (op->what) {
+	case DO_OPEN:
+		ret = c->out = open(NSGP_DEV, O_RDONLY | O_CLOEXEC);
+		break;
+	case DO_CLOSE:
+		ret = close_fd(fd);
+		break;
+	case DO_READ:
+		ret = read(*fd, c->buf, sizeof(c->buf));
+		break;
+	case DO_IOCTL:
+		ret = ioctl(*fd, op->cmd, op->arg);
+		break;
+	case DO_IOCTL_ID:
+		ret = ioctl(*fd, op->cmd, &c->id);
+		break;
+	default:
+		ret = ioctl(*fd, op->cmd, &c->a);
+		if (ret >= 0 && (op->cmd == NSGPUPERF_IOC_OPEN_GROUP ||
+				 op->cmd == NSGPUPERF_IOC_PERF_OPEN))
+			c->out = ret;
+		break;
+	}
 	return ret;
-}
-
-static long call_version(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return call_sess_ioctl(NSGPUPERF_IOC_VERSION, c);
-}
-
-static long call_list_gpus(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return call_sess_ioctl(NSGPUPERF_IOC_LIST_GPUS, c);
-}
-
-static long call_list_events(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return call_sess_ioctl(NSGPUPERF_IOC_LIST_EVENTS, c);
-}
-
-static long call_open_group(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return call_sess_ioctl(NSGPUPERF_IOC_OPEN_GROUP, c);
-}
-
-static long call_usage(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return call_sess_ioctl(NSGPUPERF_IOC_CGROUP_USAGE, c);
-}
-
-static long call_present(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return call_sess_ioctl(NSGPUPERF_IOC_PRESENT_GPU, c);
-}
-
-static long call_perf_open(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return call_sess_ioctl(NSGPUPERF_IOC_PERF_OPEN, c);
-}
-
-static long call_grp_read(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return read(c->grp, c->buf, sizeof(c->buf));
-}
-
-static long call_grp_enable(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return ioctl(c->grp, NSGPUPERF_GROUP_IOC_ENABLE, 0);
-}
-
-static long call_grp_disable(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return ioctl(c->grp, NSGPUPERF_GROUP_IOC_DISABLE, 0);
-}
-
-static long call_grp_reset(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return ioctl(c->grp, NSGPUPERF_GROUP_IOC_RESET, PERF_IOC_FLAG_GROUP);
-}
-
-static long call_grp_add(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return ioctl(c->grp, NSGPUPERF_GROUP_IOC_ADD, &c->a.ga);
-}
-
-static long call_grp_id(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return ioctl(c->grp, PERF_EVENT_IOC_ID, &c->id);
-}
-
-static long call_ev_read(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return read(c->ev, c->buf, sizeof(c->buf));
-}
-
-static long call_ev_enable(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return ioctl(c->ev, PERF_EVENT_IOC_ENABLE, 0);
-}
-
-static long call_ev_disable(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return ioctl(c->ev, PERF_EVENT_IOC_DISABLE, 0);
-}
-
-static long call_ev_reset(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return ioctl(c->ev, PERF_EVENT_IOC_RESET, 0);
-}
-
-static long call_ev_id(fixture_t *self, struct call *c)
-{
-	(void)self;
-	return ioctl(c->ev, PERF_EVENT_IOC_ID, &c->id);
 }
 
 /* ---- what a successful call must have done --------------------------------- */
@@ -955,39 +867,53 @@ static bool check_close_sib(meta_t *_metadata, fixture_t *self, struct call *c, 
 
 /* ---- the operations -------------------------------------------------------- */
 
+#define IOC(cmd)	DO_IOCTL_ARG, ON_SESS, cmd, 0
+
 static const struct op session_ops[] = {
-	{ "open /dev/nsgpuperf", prep_none, call_open, check_open },
-	{ "close session", prep_session, call_close_sess, check_zero },
-	{ "close session, group open", prep_group, call_close_sess, check_close_sess_grp },
-	{ "VERSION", prep_version, call_version, check_version },
-	{ "LIST_GPUS", prep_list_gpus, call_list_gpus, check_list_gpus },
-	{ "LIST_EVENTS", prep_list_events, call_list_events, check_list_events },
-	{ "OPEN_GROUP", prep_open_group, call_open_group, check_open_group },
-	{ "CGROUP_USAGE", prep_usage, call_usage, check_usage },
-	{ "PRESENT_GPU", prep_present, call_present, check_present },
-	{ "PERF_OPEN leader", prep_perf_open, call_perf_open, check_perf_open },
-	{ "PERF_OPEN sibling", prep_sibling_arg, call_perf_open, check_perf_open_sibling },
+	{ "open /dev/nsgpuperf", prep_none, DO_OPEN, 0, 0, 0, check_open },
+	{ "close session", prep_session, DO_CLOSE, ON_SESS, 0, 0, check_zero },
+	{ "close session, group open", prep_group, DO_CLOSE, ON_SESS, 0, 0,
+	  check_close_sess_grp },
+	{ "VERSION", prep_version, IOC(NSGPUPERF_IOC_VERSION), check_version },
+	{ "LIST_GPUS", prep_list_gpus, IOC(NSGPUPERF_IOC_LIST_GPUS), check_list_gpus },
+	{ "LIST_EVENTS", prep_list_events, IOC(NSGPUPERF_IOC_LIST_EVENTS), check_list_events },
+	{ "OPEN_GROUP", prep_open_group, IOC(NSGPUPERF_IOC_OPEN_GROUP), check_open_group },
+	{ "CGROUP_USAGE", prep_usage, IOC(NSGPUPERF_IOC_CGROUP_USAGE), check_usage },
+	{ "PRESENT_GPU", prep_present, IOC(NSGPUPERF_IOC_PRESENT_GPU), check_present },
+	{ "PERF_OPEN leader", prep_perf_open, IOC(NSGPUPERF_IOC_PERF_OPEN), check_perf_open },
+	{ "PERF_OPEN sibling", prep_sibling_arg, IOC(NSGPUPERF_IOC_PERF_OPEN),
+	  check_perf_open_sibling },
 };
 
 static const struct op group_ops[] = {
-	{ "group read", prep_group, call_grp_read, check_grp_read },
-	{ "GROUP_IOC_ENABLE", prep_group_disabled, call_grp_enable, check_grp_counts },
-	{ "GROUP_IOC_DISABLE", prep_group, call_grp_disable, check_grp_disabled },
-	{ "GROUP_IOC_RESET", prep_group_moved, call_grp_reset, check_grp_reset },
-	{ "GROUP_IOC_ADD", prep_group_one, call_grp_add, check_grp_add },
-	{ "group PERF_EVENT_IOC_ID", prep_group, call_grp_id, check_grp_id },
-	{ "close group", prep_group, call_close_grp, check_zero },
+	{ "group read", prep_group, DO_READ, ON_GRP, 0, 0, check_grp_read },
+	{ "GROUP_IOC_ENABLE", prep_group_disabled, DO_IOCTL, ON_GRP,
+	  NSGPUPERF_GROUP_IOC_ENABLE, 0, check_grp_counts },
+	{ "GROUP_IOC_DISABLE", prep_group, DO_IOCTL, ON_GRP,
+	  NSGPUPERF_GROUP_IOC_DISABLE, 0, check_grp_disabled },
+	{ "GROUP_IOC_RESET", prep_group_moved, DO_IOCTL, ON_GRP,
+	  NSGPUPERF_GROUP_IOC_RESET, PERF_IOC_FLAG_GROUP, check_grp_reset },
+	{ "GROUP_IOC_ADD", prep_group_one, DO_IOCTL_ARG, ON_GRP,
+	  NSGPUPERF_GROUP_IOC_ADD, 0, check_grp_add },
+	{ "group PERF_EVENT_IOC_ID", prep_group, DO_IOCTL_ID, ON_GRP,
+	  PERF_EVENT_IOC_ID, 0, check_grp_id },
+	{ "close group", prep_group, DO_CLOSE, ON_GRP, 0, 0, check_zero },
 };
 
 static const struct op event_ops[] = {
-	{ "event read", prep_event, call_ev_read, check_ev_read },
-	{ "PERF_EVENT_IOC_ENABLE", prep_event_disabled, call_ev_enable, check_ev_counts },
-	{ "PERF_EVENT_IOC_DISABLE", prep_event, call_ev_disable, check_ev_disabled },
-	{ "PERF_EVENT_IOC_RESET", prep_event_moved, call_ev_reset, check_ev_reset },
-	{ "PERF_EVENT_IOC_ID", prep_event, call_ev_id, check_ev_id },
-	{ "close event", prep_event, call_close_ev, check_zero },
-	{ "close leader, sibling open", prep_event_sibling, call_close_ev, check_close_leader },
-	{ "close sibling", prep_event_sibling, call_close_sib, check_close_sib },
+	{ "event read", prep_event, DO_READ, ON_EV, 0, 0, check_ev_read },
+	{ "PERF_EVENT_IOC_ENABLE", prep_event_disabled, DO_IOCTL, ON_EV,
+	  PERF_EVENT_IOC_ENABLE, 0, check_ev_counts },
+	{ "PERF_EVENT_IOC_DISABLE", prep_event, DO_IOCTL, ON_EV,
+	  PERF_EVENT_IOC_DISABLE, 0, check_ev_disabled },
+	{ "PERF_EVENT_IOC_RESET", prep_event_moved, DO_IOCTL, ON_EV,
+	  PERF_EVENT_IOC_RESET, 0, check_ev_reset },
+	{ "PERF_EVENT_IOC_ID", prep_event, DO_IOCTL_ID, ON_EV,
+	  PERF_EVENT_IOC_ID, 0, check_ev_id },
+	{ "close event", prep_event, DO_CLOSE, ON_EV, 0, 0, check_zero },
+	{ "close leader, sibling open", prep_event_sibling, DO_CLOSE, ON_EV, 0, 0,
+	  check_close_leader },
+	{ "close sibling", prep_event_sibling, DO_CLOSE, ON_SIB, 0, 0, check_close_sib },
 };
 
 /* ---- the fixture ----------------------------------------------------------- */
@@ -1074,12 +1000,15 @@ FIXTURE_SETUP(failslab)
 		if (read_str(path, self->saved[i], sizeof(self->saved[i])))
 			self->saved[i][0] = '\0';
 	}
+	if (read_str(MAX_GROUPS, self->saved_max_groups, sizeof(self->saved_max_groups)))
+		self->saved_max_groups[0] = '\0';
 	self->knobs_set = true;
 	for (i = 0; i < NR_KNOBS; i++) {
 		snprintf(path, sizeof(path), FAILSLAB "%s", knobs[i].name);
 		write_str(path, knobs[i].value);
 	}
 	write_str(MAKE_IT_FAIL, "1");
+	write_str(MAX_GROUPS, "1");
 }
 
 FIXTURE_TEARDOWN(failslab)
@@ -1106,6 +1035,7 @@ static void knobs_check(meta_t *_metadata)
 		ASSERT_STREQ(knobs[i].value, val) TH_LOG("%s", path);
 	}
 	ASSERT_EQ(1, read_ll(MAKE_IT_FAIL));
+	ASSERT_EQ(1, read_ll(MAX_GROUPS));
 }
 
 static void close_all(struct call *c)
@@ -1157,7 +1087,7 @@ static bool run_op(meta_t *_metadata, fixture_t *self, const struct op *op)
 			return false;
 		}
 		errno = 0;
-		ret = op->call(self, &c);
+		ret = do_call(op, &c);
 		err = errno;
 		left = nth_left(self->nth);
 		nth_arm(self->nth, 0);
@@ -1203,7 +1133,7 @@ static bool run_op(meta_t *_metadata, fixture_t *self, const struct op *op)
 		TH_LOG("%s: still allocating at N=%u", op->name, MAX_NTH);
 		return false;
 	}
-	TH_LOG("%-28s N=1..%u: %u failed with ENOMEM, %u succeeded with the fault, untouched at N=%u (%.1f s)",
+	TH_LOG("%-28s N=1..%-3u %3u ENOMEM, %3u succeeded despite the fault, N=%u not reached (%.1f s)",
 	       op->name, n, nomem, absorbed, n, now() - t0);
 	return true;
 }
