@@ -85,9 +85,11 @@ struct shared {
 	struct rd_stats rd[RD_PROCS * RD_THREADS];
 	struct {
 		uint64_t unbinds, unbind_refused, binds, bind_refused;
+		double secs;		/* in unbind + bind */
 	} bind;
 	struct {
 		uint64_t cycles, rmmods, rmmod_busy, unbinds, insmods;
+		double secs;		/* from the unbinds to the end of insmod */
 	} mod;
 	struct {
 		uint64_t adds, add_gone;
@@ -468,14 +470,28 @@ static bool bind_ok(int role, const char *pci, int *err)
 	return allowed(role, *err, OK(EBUSY, ENODEV, ENOENT), "bind %s", pci);
 }
 
+/*
+ * The churners keep the GPUs bound for twice as long as their last
+ * unbind and bind (or unload and load) took: on a slow kernel too the
+ * readers and fuzzers mostly find them there, and then see them go.
+ */
+static unsigned int stay_ms(double secs, unsigned int min_ms)
+{
+	unsigned int ms = secs * 2000;
+
+	return ms > min_ms ? ms : min_ms;
+}
+
 static int bind_churner(void)
 {
 	uint32_t seed = 0xb1d0b1d0u;
 	unsigned int g;
+	double t;
 	int err;
 
 	while (now() < deadline) {
 		g = rnd(&seed) % 2;
+		t = now();
 		if (unbind_ok(R_BIND, gpu_pci[g], &err)) {
 			if (err)
 				sh->bind.unbind_refused++;
@@ -489,8 +505,9 @@ static int bind_churner(void)
 			else
 				sh->bind.binds++;
 		}
-		/* mostly bound: readers and fuzzers at work when it goes */
-		msleep(20 + rnd(&seed) % 150);
+		t = now() - t;
+		sh->bind.secs += t;
+		msleep(stay_ms(t, 20) + rnd(&seed) % 150);
 	}
 	return 0;
 }
@@ -504,12 +521,14 @@ static int bind_churner(void)
 static int module_churner(void)
 {
 	uint32_t seed = 0x3d0d3d0du;
+	double t = 0;
 	bool gone;
 	int i, err, ret;
 
 	while (now() < deadline) {
-		msleep(300 + rnd(&seed) % 1200);
+		msleep(stay_ms(t, 300) + rnd(&seed) % 1200);
 		sh->mod.cycles++;
+		t = now();
 		gone = false;
 		for (i = 0; i < 50 && !gone && now() < deadline; i++) {
 			if (unbind_ok(R_MOD, GPU0_PCI, &err) && !err)
@@ -525,8 +544,10 @@ static int module_churner(void)
 				msleep(2);
 			}
 		}
-		if (!gone)
+		if (!gone) {
+			t = 0;
 			continue;
+		}
 		msleep(rnd(&seed) % 50);
 		ret = module_load(MOCK_KO, NULL);
 		if (ret) {
@@ -534,6 +555,8 @@ static int module_churner(void)
 			return 1;
 		}
 		sh->mod.insmods++;
+		t = now() - t;
+		sh->mod.secs += t;
 	}
 	return 0;
 }
@@ -789,13 +812,16 @@ TEST_F_TIMEOUT(churn, everything_at_once, churn_timeout())
 	}
 	TH_LOG("counter driver: %llu adds, %llu refused (GPU away)",
 	       (unsigned long long)sh->drv.adds, (unsigned long long)sh->drv.add_gone);
-	TH_LOG("bind churner: %llu unbinds (%llu refused), %llu binds (%llu refused)",
+	TH_LOG("bind churner: %llu unbinds (%llu refused), %llu binds (%llu refused), "
+	       "%.1f s in them",
 	       (unsigned long long)sh->bind.unbinds, (unsigned long long)sh->bind.unbind_refused,
-	       (unsigned long long)sh->bind.binds, (unsigned long long)sh->bind.bind_refused);
+	       (unsigned long long)sh->bind.binds, (unsigned long long)sh->bind.bind_refused,
+	       sh->bind.secs);
 	TH_LOG("module churner: %llu cycles, %llu rmmod + insmod, %llu rmmod refused "
-	       "(in use), %llu unbinds of its own",
+	       "(in use), %llu unbinds of its own, %.1f s from unbinds to loaded",
 	       (unsigned long long)sh->mod.cycles, (unsigned long long)sh->mod.rmmods,
-	       (unsigned long long)sh->mod.rmmod_busy, (unsigned long long)sh->mod.unbinds);
+	       (unsigned long long)sh->mod.rmmod_busy, (unsigned long long)sh->mod.unbinds,
+	       sh->mod.secs);
 	TH_LOG("%.1f s in all; fuzzer: %llu calls, %llu refused with the GPU gone",
 	       end - start, (unsigned long long)calls, (unsigned long long)gone);
 	for (i = 0; i < R_NR; i++) {
