@@ -27,57 +27,21 @@
 #include <linux/perf_event.h>
 
 #include "kselftest_harness.h"
+#include "nsgp_fuzz.h"
 #include "nsgp_test.h"
 
-#define PG		4096UL
+#define PG		NSGP_PG
 #define FMT_GROUP_TE	(PERF_FORMAT_GROUP | PERF_FORMAT_TOTAL_TIME_ENABLED)
 #define FMT_ALL		(FMT_GROUP_TE | PERF_FORMAT_TOTAL_TIME_RUNNING | PERF_FORMAT_ID)
-/* Kernel and non-canonical addresses: access_ok() must refuse them. */
-#define KERNEL_PTR	0xffffffff81000000ULL
-#define NONCANON_PTR	0x8000000000001000ULL
 /* How long a closed counter may take to go (the README promises no linger). */
 #define SETTLE_MS	2000
 
-/* Fuzzer: fixed seed, bounded work and time. */
+/* Fuzzer (lib/nsgp_fuzz.c): fixed seed, bounded work and time. */
 #define FUZZ_SEED	0x5eed1234u
 #define FUZZ_PROCS	2
 #define FUZZ_THREADS	4
 #define FUZZ_ITERS	50000	/* per thread: about 3 s under TCG here */
 #define FUZZ_MAX_SECS	20	/* stop early under a slow emulator */
-
-/* The ioctls, by index. */
-enum { I_VERSION, I_LIST_GPUS, I_LIST_EVENTS, I_OPEN_GROUP, I_CGROUP_USAGE,
-       I_PRESENT_GPU, I_GROUP_ADD, I_NR };
-
-static const struct ioc {
-	const char *name;
-	unsigned long cmd;
-	size_t size;		/* this header's struct */
-	bool group;		/* on a group fd */
-	size_t min;		/* the first published layout's size */
-} iocs[I_NR] = {
-	[I_VERSION] = { "VERSION", NSGPUPERF_IOC_VERSION,
-			sizeof(struct nsgpuperf_version), false,
-			NSGPUPERF_VERSION_SIZE_VER1 },
-	[I_LIST_GPUS] = { "LIST_GPUS", NSGPUPERF_IOC_LIST_GPUS,
-			  sizeof(struct nsgpuperf_gpu_list), false,
-			  NSGPUPERF_GPU_LIST_SIZE_VER1 },
-	[I_LIST_EVENTS] = { "LIST_EVENTS", NSGPUPERF_IOC_LIST_EVENTS,
-			    sizeof(struct nsgpuperf_event_list), false,
-			    NSGPUPERF_EVENT_LIST_SIZE_VER1 },
-	[I_OPEN_GROUP] = { "OPEN_GROUP", NSGPUPERF_IOC_OPEN_GROUP,
-			   sizeof(struct nsgpuperf_group_open), false,
-			   NSGPUPERF_GROUP_OPEN_SIZE_VER1 },
-	[I_CGROUP_USAGE] = { "CGROUP_USAGE", NSGPUPERF_IOC_CGROUP_USAGE,
-			     sizeof(struct nsgpuperf_cgroup_usage), false,
-			     NSGPUPERF_CGROUP_USAGE_SIZE_VER1 },
-	[I_PRESENT_GPU] = { "PRESENT_GPU", NSGPUPERF_IOC_PRESENT_GPU,
-			    sizeof(struct nsgpuperf_gpu_present), false,
-			    NSGPUPERF_GPU_PRESENT_SIZE_VER1 },
-	[I_GROUP_ADD] = { "GROUP_IOC_ADD", NSGPUPERF_GROUP_IOC_ADD,
-			  sizeof(struct nsgpuperf_group_add), true,
-			  NSGPUPERF_GROUP_ADD_SIZE_VER1 },
-};
 
 static const uint64_t good_cfg[] = { CFG_RCS0_BUSY, I915_PMU_INTERRUPTS };
 
@@ -274,7 +238,7 @@ static int one_group(FIXTURE_DATA(bad) *self)
 static int do_ioc_cmd(FIXTURE_DATA(bad) *self, int which, unsigned long cmd, void *arg,
 		      int *err)
 {
-	int fd = iocs[which].group ? one_group(self) : self->fd, ret;
+	int fd = nsgp_iocs[which].group ? one_group(self) : self->fd, ret;
 
 	if (fd < 0) {
 		*err = -fd;
@@ -285,14 +249,14 @@ static int do_ioc_cmd(FIXTURE_DATA(bad) *self, int which, unsigned long cmd, voi
 	*err = errno;
 	if (ret >= 0 && which == I_OPEN_GROUP)
 		close(ret);
-	if (iocs[which].group)
+	if (nsgp_iocs[which].group)
 		close(fd);
 	return ret;
 }
 
 static int do_ioc(FIXTURE_DATA(bad) *self, int which, void *arg, int *err)
 {
-	return do_ioc_cmd(self, which, iocs[which].cmd, arg, err);
+	return do_ioc_cmd(self, which, nsgp_iocs[which].cmd, arg, err);
 }
 
 /*
@@ -322,7 +286,7 @@ TEST_F(bad, valid_arguments_work)
 	for (i = 0; i < I_NR; i++) {
 		fill(self, i, buf, sizeof(buf));
 		ret = do_ioc(self, i, buf, &err);
-		EXPECT_LE(0, ret) TH_LOG("%s: errno %d", iocs[i].name, err);
+		EXPECT_LE(0, ret) TH_LOG("%s: errno %d", nsgp_iocs[i].name, err);
 	}
 	ASSERT_EQ(0, settle_live_events());
 }
@@ -337,7 +301,7 @@ TEST_F(bad, null_unmapped_kernel_arg_efault)
 	for (i = 0; i < I_NR; i++)
 		for (p = 0; p < ARRAY_SIZE(ptrs); p++) {
 			ret = do_ioc(self, i, ptrs[p], &err);
-			EXPECT_FAILS_WITH(EFAULT, ret, err, "%s arg %p", iocs[i].name, ptrs[p]);
+			EXPECT_FAILS_WITH(EFAULT, ret, err, "%s arg %p", nsgp_iocs[i].name, ptrs[p]);
 		}
 	ASSERT_EQ(0, settle_live_events());
 }
@@ -349,18 +313,18 @@ TEST_F(bad, arg_straddles_unmapped_page_efault)
 	int i, ret, err;
 
 	for (i = 0; i < I_NR; i++) {
-		*size = iocs[i].size;
+		*size = nsgp_iocs[i].size;
 		ret = do_ioc(self, i, size, &err);
-		EXPECT_FAILS_WITH(EFAULT, ret, err, "%s", iocs[i].name);
+		EXPECT_FAILS_WITH(EFAULT, ret, err, "%s", nsgp_iocs[i].name);
 	}
 	/* a larger struct whose unknown tail is not readable */
 	for (i = 0; i < I_NR; i++) {
-		char *arg = self->none - iocs[i].size;
+		char *arg = self->none - nsgp_iocs[i].size;
 
-		fill(self, i, arg, iocs[i].size);
-		*(uint32_t *)arg = iocs[i].size + 8;
+		fill(self, i, arg, nsgp_iocs[i].size);
+		*(uint32_t *)arg = nsgp_iocs[i].size + 8;
 		ret = do_ioc(self, i, arg, &err);
-		EXPECT_FAILS_WITH(EFAULT, ret, err, "%s with unreadable tail", iocs[i].name);
+		EXPECT_FAILS_WITH(EFAULT, ret, err, "%s with unreadable tail", nsgp_iocs[i].name);
 	}
 	ASSERT_EQ(0, settle_live_events());
 }
@@ -383,9 +347,9 @@ TEST_F(bad, readonly_arg_efault_leaves_nothing)
 		fds = count_fds();
 		ASSERT_GT(fds, 0);
 		ret = do_ioc(self, i, self->ro, &err);
-		EXPECT_FAILS_WITH(EFAULT, ret, err, "%s", iocs[i].name);
-		EXPECT_EQ(fds, count_fds()) TH_LOG("%s left an fd open", iocs[i].name);
-		EXPECT_EQ(0, settle_live_events()) TH_LOG("%s left a counter", iocs[i].name);
+		EXPECT_FAILS_WITH(EFAULT, ret, err, "%s", nsgp_iocs[i].name);
+		EXPECT_EQ(fds, count_fds()) TH_LOG("%s left an fd open", nsgp_iocs[i].name);
+		EXPECT_EQ(0, settle_live_events()) TH_LOG("%s left a counter", nsgp_iocs[i].name);
 	}
 }
 
@@ -396,13 +360,13 @@ TEST_F(bad, size_smaller_than_v1_einval)
 	unsigned int s;
 
 	for (i = 0; i < I_NR; i++) {
-		unsigned int sizes[] = { 0, 1, 4, 8, iocs[i].min - 8, iocs[i].min - 1 };
+		unsigned int sizes[] = { 0, 1, 4, 8, nsgp_iocs[i].min - 8, nsgp_iocs[i].min - 1 };
 
 		for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 			fill(self, i, buf, sizeof(buf));
 			*(uint32_t *)buf = sizes[s];
 			ret = do_ioc(self, i, buf, &err);
-			EXPECT_FAILS_WITH(EINVAL, ret, err, "%s size %u", iocs[i].name, sizes[s]);
+			EXPECT_FAILS_WITH(EINVAL, ret, err, "%s size %u", nsgp_iocs[i].name, sizes[s]);
 		}
 	}
 	ASSERT_EQ(0, settle_live_events());
@@ -424,31 +388,31 @@ TEST_F(bad, larger_struct_zero_tail_works_nonzero_tail_e2big)
 	for (i = 0; i < I_NR * 2; i++) {
 		/* first with the v1 ioctl number, then with a newer header's */
 		int w = i % I_NR;
-		size_t sz = iocs[w].size + extra;
-		unsigned long cmd = i < I_NR ? iocs[w].cmd : cmd_with_size(iocs[w].cmd, sz);
+		size_t sz = nsgp_iocs[w].size + extra;
+		unsigned long cmd = i < I_NR ? nsgp_iocs[w].cmd : cmd_with_size(nsgp_iocs[w].cmd, sz);
 
 		fill(self, w, buf, sizeof(buf));
 		*(uint32_t *)buf = sz;
 		memset(buf + sz, 0xa5, sizeof(buf) - sz);	/* canary */
 		ret = do_ioc_cmd(self, w, cmd, buf, &err);
 		EXPECT_LE(0, ret) TH_LOG("%s (cmd %#lx) size %zu, zero tail: errno %d",
-					 iocs[w].name, cmd, sz, err);
+					 nsgp_iocs[w].name, cmd, sz, err);
 		for (k = sz; k < sizeof(buf); k++)
 			if (buf[k] != 0xa5)
 				break;
-		EXPECT_EQ(sizeof(buf), k) TH_LOG("%s wrote past the caller's size", iocs[w].name);
-		for (k = iocs[w].size; k < sz; k++)
+		EXPECT_EQ(sizeof(buf), k) TH_LOG("%s wrote past the caller's size", nsgp_iocs[w].name);
+		for (k = nsgp_iocs[w].size; k < sz; k++)
 			if (buf[k])
 				break;
-		EXPECT_EQ(sz, k) TH_LOG("%s wrote into the unknown tail", iocs[w].name);
+		EXPECT_EQ(sz, k) TH_LOG("%s wrote into the unknown tail", nsgp_iocs[w].name);
 
 		for (t = 0; t < ARRAY_SIZE(tail); t++) {
 			fill(self, w, buf, sizeof(buf));
 			*(uint32_t *)buf = sz;
-			buf[iocs[w].size + tail[t]] = 0x01;
+			buf[nsgp_iocs[w].size + tail[t]] = 0x01;
 			ret = do_ioc_cmd(self, w, cmd, buf, &err);
 			EXPECT_FAILS_WITH(E2BIG, ret, err, "%s (cmd %#lx) non-zero tail byte %u",
-					  iocs[w].name, cmd, tail[t]);
+					  nsgp_iocs[w].name, cmd, tail[t]);
 		}
 	}
 	ASSERT_EQ(0, settle_live_events());
@@ -478,7 +442,7 @@ TEST_F(bad, unknown_flags_einval)
 			fill(self, w, buf, sizeof(buf));
 			((uint32_t *)buf)[1] = flags;	/* flags follows size in every struct */
 			ret = do_ioc(self, w, buf, &err);
-			EXPECT_FAILS_WITH(EINVAL, ret, err, "%s flags %#x", iocs[w].name, flags);
+			EXPECT_FAILS_WITH(EINVAL, ret, err, "%s flags %#x", nsgp_iocs[w].name, flags);
 		}
 	}
 	ASSERT_EQ(0, settle_live_events());
@@ -1084,597 +1048,25 @@ TEST_F(bad, array_pointers_efault)
 	close(client);
 }
 
-/* ---- fuzzer ------------------------------------------------------------ */
-
-struct fz_shared {		/* one per process, in shared memory */
-	uint64_t calls, known_ok, known_err, unknown, reads, groups_opened;
-	uint64_t fails;
-	/* distinct failures (thread id aside), with how often each was seen */
-	unsigned int nr_kinds;
-	struct { char msg[160]; uint64_t n; } kind[8];
-};
-
-struct fz {
-	uint32_t s;
-	int tid;
-	uint32_t gpu0, gpu1;
-	char *arg;		/* one page, then an inaccessible page */
-	char *data;		/* FZ_DATA bytes, then an inaccessible page */
-	const char *ro;		/* read-only page, some valid structs in it */
-	int sess[2];
-	int grp[4];
-	struct fz_shared *out;
-	pthread_mutex_t *lock;
-	time_t deadline;
-	uint64_t calls, known_ok, known_err, unknown, reads, groups_opened, fails;
-};
-
-#define FZ_DATA		(64 * 1024)
-
-static uint32_t rnd(struct fz *z)
-{
-	/* xorshift32 */
-	z->s ^= z->s << 13;
-	z->s ^= z->s >> 17;
-	z->s ^= z->s << 5;
-	return z->s;
-}
-
-static uint64_t rnd64(struct fz *z)
-{
-	return (uint64_t)rnd(z) << 32 | rnd(z);
-}
-
-static void fz_fail(struct fz *z, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fz_fail(struct fz *z, const char *fmt, ...)
-{
-	struct fz_shared *o = z->out;
-	char msg[160], *m;
-	unsigned int k;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	m = strchr(msg, ' ') ? strchr(msg, ' ') + 1 : msg;	/* "t<N> " aside */
-	z->fails++;
-	pthread_mutex_lock(z->lock);
-	o->fails++;
-	for (k = 0; k < o->nr_kinds; k++)
-		if (!strcmp(o->kind[k].msg, m))
-			break;
-	if (k == o->nr_kinds && k < ARRAY_SIZE(o->kind))
-		snprintf(o->kind[o->nr_kinds++].msg, sizeof(o->kind[0].msg), "%s", m);
-	if (k < ARRAY_SIZE(o->kind))
-		o->kind[k].n++;
-	pthread_mutex_unlock(z->lock);
-}
-
-static uint32_t fz_u32(struct fz *z, uint32_t good)
-{
-	switch (rnd(z) % 10) {
-	case 0: return 0;
-	case 1: return 0xffffffffu;
-	case 2: return 1u << (rnd(z) % 32);
-	case 3: return rnd(z);
-	case 4: return rnd(z) % 80;
-	default: return good;
-	}
-}
-
-/*
- * A pointer for an array of `need` bytes: mostly valid (inside data when it
- * fits), else NULL, unmapped, read-only, straddling into the guard page, a
- * kernel or non-canonical address, or small garbage below mmap_min_addr.
- * Never a random user address: the kernel could then legitimately write
- * into this process' own memory.
- */
-static uint64_t fz_ptr(struct fz *z, uint64_t need)
-{
-	switch (rnd(z) % 12) {
-	case 0: return 0;
-	case 1: return (uintptr_t)z->data + FZ_DATA + (rnd(z) % PG);	/* guard */
-	case 2: return (uintptr_t)z->ro + (rnd(z) % PG);
-	case 3: return (uintptr_t)z->data + FZ_DATA - 1 - (rnd(z) % 256);
-	case 4: return KERNEL_PTR + (rnd(z) % (1 << 20));
-	case 5: return (rnd64(z) | (1ULL << 63));
-	case 6: return rnd(z) % 0x10000;
-	default:
-		if (need > FZ_DATA)
-			return (uintptr_t)z->data + FZ_DATA;	/* guard */
-		return (uintptr_t)z->data + ((rnd(z) % (FZ_DATA - need + 1)) & ~7UL);
-	}
-}
-
-static const uint64_t fz_cfgs[] = {
-	CFG_RCS0_BUSY, CFG_RCS0_WAIT, CFG_BCS0_BUSY, CFG_VCS0_BUSY, CFG_VCS1_BUSY,
-	CFG_VECS0_SEMA, I915_PMU_ACTUAL_FREQUENCY, I915_PMU_REQUESTED_FREQUENCY,
-	I915_PMU_INTERRUPTS, I915_PMU_RC6_RESIDENCY,
-};
-
-static uint64_t fz_config(struct fz *z)
-{
-	switch (rnd(z) % 8) {
-	case 0: return rnd64(z);
-	case 1: return rnd(z) % 0x100010;
-	case 2: return __I915_PMU_ENGINE(rnd(z) % 8, rnd(z) % 4, rnd(z) % 4);
-	default: return fz_cfgs[rnd(z) % ARRAY_SIZE(fz_cfgs)];
-	}
-}
-
-static uint32_t fz_gpu(struct fz *z)
-{
-	switch (rnd(z) % 8) {
-	case 0: return rnd(z) % 8;
-	case 1: return rnd(z);
-	case 2: return z->gpu1;
-	default: return z->gpu0;
-	}
-}
-
-/* Entry size and count such that a valid pointer always has the room. */
-static void fz_array(struct fz *z, uint32_t v1, __u32 *count, __u32 *esz, __u64 *ptr)
-{
-	uint64_t written;
-
-	*esz = (uint32_t[]){ v1, v1, v1, v1 + 8, v1 + 64, v1 - 1, 0, rnd(z) }[rnd(z) % 8];
-	*count = fz_u32(z, rnd(z) % 70);
-	/* the kernel writes at most min(count, what it has) entries: <= 64 here */
-	written = (uint64_t)(*count < 64 ? *count : 64) * (*esz > v1 ? *esz : v1);
-	*ptr = fz_ptr(z, written);
-}
-
-/* Build a random argument for device ioctl / group ioctl `which` in z->arg. */
-static char *fz_build(struct fz *z, int which)
-{
-	size_t v1 = iocs[which].size, size;
-	char *a;
-
-	switch (rnd(z) % 10) {
-	case 0: size = 0; break;
-	case 1: size = rnd(z) % v1; break;
-	case 2: size = v1 + 8 * (1 + rnd(z) % 8); break;
-	case 3: size = rnd(z) % (PG + 64); break;
-	default: size = v1;
-	}
-	/* mostly at the page start; sometimes so that it runs into the guard */
-	a = z->arg;
-	if (rnd(z) % 8 == 0)
-		a = z->arg + PG - (rnd(z) % (v1 + 8)) - 4;
-	if (a + 4 > z->arg + PG)
-		a = z->arg + PG - 4;
-	memset(z->arg, 0, PG);
-	if (rnd(z) % 16 == 0) {
-		unsigned int i;
-
-		for (i = 0; i < PG / 4; i++)
-			((uint32_t *)z->arg)[i] = rnd(z);
-	} else if (size > v1 && a + size <= z->arg + PG && rnd(z) % 4 == 0) {
-		a[v1 + rnd(z) % (size - v1)] = (char)(1 + rnd(z) % 255);
-	}
-
-	/* the v1 fields, built in a local copy then copied in as far as it fits */
-	{
-		union {
-			struct nsgpuperf_version v;
-			struct nsgpuperf_gpu_list gl;
-			struct nsgpuperf_event_list el;
-			struct nsgpuperf_group_open go;
-			struct nsgpuperf_cgroup_usage cu;
-			struct nsgpuperf_gpu_present gp;
-			struct nsgpuperf_group_add ga;
-			char raw[64];
-		} u;
-		size_t room = z->arg + PG - a;
-
-		memset(&u, 0, sizeof(u));
-		switch (which) {
-		case I_VERSION:
-			break;
-		case I_LIST_GPUS:
-			u.gl.flags = fz_u32(z, 0);
-			fz_array(z, sizeof(struct nsgpuperf_gpu_info), &u.gl.count,
-				 &u.gl.entry_size, &u.gl.gpus);
-			break;
-		case I_LIST_EVENTS:
-			u.el.flags = fz_u32(z, 0);
-			u.el.gpu_id = fz_gpu(z);
-			u.el.reserved = rnd(z) % 16 ? 0 : rnd(z);
-			fz_array(z, sizeof(struct nsgpuperf_event_info), &u.el.count,
-				 &u.el.entry_size, &u.el.events);
-			break;
-		case I_OPEN_GROUP: {
-			uint32_t n = (rnd(z) % 8) ? 1 + rnd(z) % 6 : fz_u32(z, rnd(z) % 70);
-			uint64_t *cfg;
-			unsigned int i;
-
-			u.go.flags = (rnd(z) % 8) ? rnd(z) % 2 : fz_u32(z, 0);
-			u.go.gpu_id = fz_gpu(z);
-			u.go.nr_events = n;
-			u.go.read_format = (uint64_t[]){ 0, FMT_GROUP_TE, FMT_ALL,
-					PERF_FORMAT_ID, rnd(z) % 64, rnd64(z) }[rnd(z) % 6];
-			u.go.configs = fz_ptr(z, 8ULL * (n < 80 ? n : 80));
-			/* configs in data: mostly known, sometimes random */
-			cfg = (uint64_t *)z->data;
-			for (i = 0; i < 80; i++)
-				cfg[i] = fz_config(z);
-			if (rnd(z) % 2)
-				u.go.configs = (uintptr_t)cfg;
-			u.go.ids = (rnd(z) % 3) ? 0 : fz_ptr(z, 8ULL * (n < 80 ? n : 80));
-			if (u.go.ids >= (uintptr_t)z->data && u.go.ids < (uintptr_t)z->data + 1024)
-				u.go.ids += 1024;	/* not over the configs */
-			u.go.fd = rnd(z);
-			u.go.reserved = rnd(z) % 16 ? 0 : rnd(z);
-			break;
-		}
-		case I_CGROUP_USAGE:
-			u.cu.flags = fz_u32(z, 0);
-			u.cu.cgroup_fd = (int)(rnd(z) % 16);
-			u.cu.gpu_id = fz_gpu(z);
-			u.cu.reserved = rnd(z) % 16 ? 0 : rnd(z);
-			u.cu.nr_clients = rnd(z);
-			u.cu.status = rnd(z);
-			fz_array(z, sizeof(struct nsgpuperf_engine_usage), &u.cu.count,
-				 &u.cu.entry_size, &u.cu.classes);
-			break;
-		case I_PRESENT_GPU:
-			u.gp.flags = fz_u32(z, 0);
-			u.gp.drm_fd = (int)(rnd(z) % 8 ? rnd(z) % 16 : rnd(z));
-			u.gp.gpu_id = rnd(z);
-			break;
-		case I_GROUP_ADD:
-			u.ga.flags = fz_u32(z, 0);
-			u.ga.config = fz_config(z);
-			u.ga.id = rnd64(z);
-			break;
-		}
-		u.v.size = size;
-		memcpy(a, &u, v1 < room ? v1 : room);
-	}
-
-	switch (rnd(z) % 24) {
-	case 0: return NULL;
-	case 1: return (char *)(uintptr_t)(KERNEL_PTR + rnd(z) % PG);
-	case 2: return z->arg + PG + rnd(z) % PG;		/* guard page */
-	case 3: return (char *)z->ro + 64 * (rnd(z) % 8);	/* valid structs, read-only */
-	default: return a;
-	}
-}
-
-static bool errno_in(int e, const int *set)
-{
-	for (; *set; set++)
-		if (*set == e)
-			return true;
-	return false;
-}
-
-static const int ok_common[] = { EFAULT, EINVAL, E2BIG, 0 };
-static const int ok_gpu[] = { EFAULT, EINVAL, E2BIG, ENODEV, EACCES, 0 };
-/* usage narrowed by a random fd: not a cgroup (EBADF) */
-static const int ok_usage[] = { EFAULT, EINVAL, E2BIG, ENODEV, EACCES, EBADF, 0 };
-static const int ok_present[] = { EFAULT, EINVAL, E2BIG, ENODEV, EBADF, 0 };
-static const int ok_open[] = { EFAULT, EINVAL, E2BIG, ENODEV, ENOENT, EACCES, EMFILE,
-			       ENFILE, 0 };
-
-static const int *fz_allowed(int which)
-{
-	switch (which) {
-	case I_VERSION:
-	case I_LIST_GPUS:
-		return ok_common;
-	case I_LIST_EVENTS:
-		return ok_gpu;
-	case I_CGROUP_USAGE:
-		return ok_usage;
-	case I_PRESENT_GPU:
-		return ok_present;
-	default:
-		return ok_open;
-	}
-}
-
-static void fz_track_group(struct fz *z, int g)
-{
-	unsigned int i = rnd(z) % ARRAY_SIZE(z->grp);
-
-	z->groups_opened++;
-	if (z->grp[i] >= 0)
-		close(z->grp[i]);
-	z->grp[i] = g;
-}
-
-static int fz_session(struct fz *z)
-{
-	unsigned int i = rnd(z) % ARRAY_SIZE(z->sess);
-
-	if (z->sess[i] < 0 || rnd(z) % 512 == 0) {
-		if (z->sess[i] >= 0)
-			close(z->sess[i]);
-		z->sess[i] = open(NSGP_DEV, O_RDONLY | O_CLOEXEC);
-		if (z->sess[i] < 0)
-			fz_fail(z, "t%d open %s: errno %d", z->tid, NSGP_DEV, errno);
-	}
-	return z->sess[i];
-}
-
-static int fz_group(struct fz *z)
-{
-	unsigned int i = rnd(z) % ARRAY_SIZE(z->grp);
-	int s;
-
-	if (z->grp[i] < 0) {
-		uint64_t cfg[2] = { fz_cfgs[rnd(z) % ARRAY_SIZE(fz_cfgs)],
-				    fz_cfgs[rnd(z) % ARRAY_SIZE(fz_cfgs)] };
-
-		s = fz_session(z);
-		if (s < 0)
-			return -1;
-		z->grp[i] = nsgp_open_group(s, rnd(z) % 2 ? z->gpu0 : z->gpu1, cfg,
-					    1 + rnd(z) % 2, 0, 0, NULL);
-		if (z->grp[i] < 0 && z->grp[i] != -EMFILE)
-			fz_fail(z, "t%d valid OPEN_GROUP: errno %d", z->tid, -z->grp[i]);
-		if (z->grp[i] < 0)
-			return z->grp[i] = -1;
-		z->groups_opened++;
-	}
-	return z->grp[i];
-}
-
-static unsigned long fz_random_cmd(struct fz *z)
-{
-	static const unsigned int sizes[] = { 0, 4, 8, 16, 24, 32, 40, 48, 56, 64 };
-	unsigned int size = rnd(z) % 2 ? sizes[rnd(z) % ARRAY_SIZE(sizes)]
-				       : rnd(z) % (1 << _IOC_SIZEBITS);
-	/*
-	 * Our magic, its neighbours and perf's: never a number the VFS handles
-	 * itself in do_vfs_ioctl() (FIGETBSZ, FIONBIO, FICLONE, FS_IOC_FIEMAP...).
-	 */
-	static const unsigned int types[] = { NSGPUPERF_IOC_MAGIC - 1, NSGPUPERF_IOC_MAGIC + 1,
-					      '$' };
-	unsigned int type, nr;
-
-	/*
-	 * Not NSGPUPERF_IOC_PERF_OPEN nor perf's own numbers ('$' 0..11),
-	 * which group fds answer: perfopen_test covers them.
-	 */
-	do {
-		type = rnd(z) % 8 ? NSGPUPERF_IOC_MAGIC : types[rnd(z) % 3];
-		nr = rnd(z) % 0x31;
-	} while ((type == NSGPUPERF_IOC_MAGIC && nr == 0x06) ||
-		 (type == '$' && nr <= 11));
-	return _IOC(rnd(z) % 4, type, nr, size);
-}
-
-#define IOC_BASE(cmd)	((cmd) & ~((unsigned long)_IOC_SIZEMASK << _IOC_SIZESHIFT))
-
-/* Struct ioctls are known whatever their size bits (newer headers). */
-static int fz_known(unsigned long cmd, bool group)
-{
-	int i;
-
-	for (i = 0; i < I_NR; i++)
-		if (IOC_BASE(iocs[i].cmd) == IOC_BASE(cmd) && iocs[i].group == group)
-			return i;
-	return -1;
-}
-
-static bool fz_is_group_io(unsigned long cmd)
-{
-	return cmd == NSGPUPERF_GROUP_IOC_ENABLE || cmd == NSGPUPERF_GROUP_IOC_DISABLE ||
-	       cmd == NSGPUPERF_GROUP_IOC_RESET;
-}
-
-/* ENABLE/DISABLE/RESET with size bits: either unknown or the same ioctl. */
-static bool fz_is_group_io_sized(unsigned long cmd)
-{
-	return fz_is_group_io(IOC_BASE(cmd)) && !fz_is_group_io(cmd);
-}
-
-/* ENABLE/DISABLE/RESET: arg 0 always works; another arg may be refused. */
-static void fz_group_io(struct fz *z, int fd, unsigned long cmd)
-{
-	unsigned long arg = rnd(z) % 4 ? 0 : rnd64(z);
-	int ret;
-
-	errno = 0;
-	ret = ioctl(fd, cmd, arg);
-	if (ret == 0) {
-		z->known_ok++;
-		return;
-	}
-	z->known_err++;
-	if (ret != -1 || !arg || errno != EINVAL)
-		fz_fail(z, "t%d group ioctl %#lx arg %#lx: %d errno %d", z->tid, cmd, arg,
-			ret, errno);
-}
-
-static void fz_one(struct fz *z)
-{
-	bool group = rnd(z) % 3 == 0;
-	int fd = group ? fz_group(z) : fz_session(z), which, ret, e;
-	unsigned long cmd;
-	char *arg;
-
-	if (fd < 0)
-		return;
-	z->calls++;
-
-	if (group && rnd(z) % 4 == 0) {		/* read() */
-		size_t len = (size_t[]){ 0, 8, 16, 24, 40, 100, 512, 4096,
-					 rnd(z) % 1024 }[rnd(z) % 9];
-		char *buf = (char *)(uintptr_t)fz_ptr(z, len);
-		ssize_t n;
-
-		z->reads++;
-		errno = 0;
-		n = read(fd, buf, len);
-		e = errno;
-		if (n < 0 && !errno_in(e, (const int[]){ ENOSPC, EFAULT, 0 }))
-			fz_fail(z, "t%d read(%zu): errno %d", z->tid, len, e);
-		if (n >= 0 && (n > (ssize_t)len || n % 8 || (len && n == 0)))
-			fz_fail(z, "t%d read(%zu) returned %zd", z->tid, len, n);
-		return;
-	}
-
-	if (rnd(z) % 2) {
-		/* a known ioctl of this fd type, random arguments */
-		if (group) {
-			which = I_GROUP_ADD;
-			if (rnd(z) % 3) {
-				cmd = (unsigned long[]){ NSGPUPERF_GROUP_IOC_ENABLE,
-							 NSGPUPERF_GROUP_IOC_DISABLE,
-							 NSGPUPERF_GROUP_IOC_RESET }[rnd(z) % 3];
-				fz_group_io(z, fd, cmd);
-				return;
-			}
-		} else {
-			which = rnd(z) % I_GROUP_ADD;
-		}
-		cmd = iocs[which].cmd;
-	} else {
-		cmd = fz_random_cmd(z);
-		which = fz_known(cmd, group);
-		if (group && fz_is_group_io(cmd)) {
-			fz_group_io(z, fd, cmd);
-			return;
-		}
-		if (group && fz_is_group_io_sized(cmd)) {
-			errno = 0;
-			ret = ioctl(fd, cmd, 0);
-			if (ret && errno != ENOTTY)
-				fz_fail(z, "t%d group ioctl %#lx: %d errno %d", z->tid, cmd, ret,
-					errno);
-			z->unknown++;
-			return;
-		}
-	}
-
-	arg = which >= 0 ? fz_build(z, which) : fz_build(z, rnd(z) % I_NR);
-	if (which < 0 && rnd(z) % 4 == 0)
-		arg = (char *)(uintptr_t)rnd64(z);	/* never dereferenced: ENOTTY */
-	errno = 0;
-	ret = ioctl(fd, cmd, arg);
-	e = errno;
-
-	if (which < 0) {
-		z->unknown++;
-		if (ret != -1 || e != ENOTTY) {
-			fz_fail(z, "t%d unknown %s ioctl %#lx: %d errno %d", z->tid,
-				group ? "group" : "device", cmd, ret, e);
-			if (ret > 2 && fcntl(ret, F_GETFD) >= 0)
-				fz_track_group(z, ret);
-		}
-		return;
-	}
-	if (ret < 0) {
-		z->known_err++;
-		if (ret != -1 || !errno_in(e, fz_allowed(which)))
-			fz_fail(z, "t%d %s: %d errno %d", z->tid, iocs[which].name, ret, e);
-		return;
-	}
-	z->known_ok++;
-	if (which == I_OPEN_GROUP) {
-		if (fcntl(ret, F_GETFD) < 0)
-			fz_fail(z, "t%d OPEN_GROUP returned %d, not an fd", z->tid, ret);
-		else
-			fz_track_group(z, ret);
-	} else if (ret != 0) {
-		fz_fail(z, "t%d %s returned %d", z->tid, iocs[which].name, ret);
-	}
-}
-
-static void *fz_thread(void *p)
-{
-	struct fz *z = p;
-	unsigned int i, k;
-
-	z->arg = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	z->data = mmap(NULL, FZ_DATA + PG, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (z->arg == MAP_FAILED || z->data == MAP_FAILED ||
-	    mprotect(z->arg + PG, PG, PROT_NONE) ||
-	    mprotect(z->data + FZ_DATA, PG, PROT_NONE)) {
-		fz_fail(z, "t%d mmap: errno %d", z->tid, errno);
-		return NULL;
-	}
-	for (k = 0; k < ARRAY_SIZE(z->sess); k++)
-		z->sess[k] = -1;
-	for (k = 0; k < ARRAY_SIZE(z->grp); k++)
-		z->grp[k] = -1;
-	for (i = 0; i < FUZZ_ITERS; i++) {
-		if (!(i % 256) && time(NULL) >= z->deadline)
-			break;
-		fz_one(z);
-	}
-	for (k = 0; k < ARRAY_SIZE(z->grp); k++)
-		if (z->grp[k] >= 0)
-			close(z->grp[k]);
-	for (k = 0; k < ARRAY_SIZE(z->sess); k++)
-		if (z->sess[k] >= 0)
-			close(z->sess[k]);
-	pthread_mutex_lock(z->lock);
-	z->out->calls += z->calls;
-	z->out->known_ok += z->known_ok;
-	z->out->known_err += z->known_err;
-	z->out->unknown += z->unknown;
-	z->out->reads += z->reads;
-	z->out->groups_opened += z->groups_opened;
-	pthread_mutex_unlock(z->lock);
-	munmap(z->arg, 2 * PG);
-	munmap(z->data, FZ_DATA + PG);
-	return NULL;
-}
-
-/* One fuzzing process: FUZZ_THREADS threads; returns its exit code. */
-static int fz_process(int proc, uint32_t gpu0, uint32_t gpu1, const char *ro,
-		      struct fz_shared *out, time_t deadline)
-{
-	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	struct fz z[FUZZ_THREADS];
-	pthread_t th[FUZZ_THREADS];
-	int t;
-
-	memset(z, 0, sizeof(z));
-	for (t = 0; t < FUZZ_THREADS; t++) {
-		z[t].s = FUZZ_SEED ^ (0x9e3779b9u * (uint32_t)(proc * FUZZ_THREADS + t + 1));
-		z[t].tid = proc * FUZZ_THREADS + t;
-		z[t].gpu0 = gpu0;
-		z[t].gpu1 = gpu1;
-		z[t].ro = ro;
-		z[t].out = out;
-		z[t].lock = &lock;
-		z[t].deadline = deadline;
-		if (pthread_create(&th[t], NULL, fz_thread, &z[t]))
-			return 2;
-	}
-	for (t = 0; t < FUZZ_THREADS; t++)
-		pthread_join(th[t], NULL);
-	return out->fails ? 1 : 0;
-}
+/* ---- fuzzer (lib/nsgp_fuzz.c) ------------------------------------------ */
 
 TEST_F_TIMEOUT(bad, random_ioctl_fuzz, 120)
 {
-	struct fz_shared *out;
+	struct nsgp_fuzz_opts o = {
+		.seed = FUZZ_SEED, .threads = FUZZ_THREADS, .iters = FUZZ_ITERS,
+		.deadline = time(NULL) + FUZZ_MAX_SECS,
+		.gpu0 = self->gpu0, .gpu1 = self->gpu1,
+	};
+	struct nsgp_fuzz_stats *out;
 	pid_t pids[FUZZ_PROCS];
 	time_t start = time(NULL);
-	char *ro = self->ro;
 	unsigned int p, k;
 	uint64_t calls = 0;
 	int st;
 
-	/* the read-only page: valid structs at 64-byte slots, for copy-out faults */
-	ASSERT_EQ(0, mprotect(ro, PG, PROT_READ | PROT_WRITE));
-	memset(ro, 0, PG);
-	for (k = 0; k < I_NR; k++)
-		fill(self, k, ro + 64 * k, 64);
-	((struct nsgpuperf_gpu_list *)(ro + 64 * I_LIST_GPUS))->count = 0;
-	((struct nsgpuperf_event_list *)(ro + 64 * I_LIST_EVENTS))->count = 0;
-	((struct nsgpuperf_cgroup_usage *)(ro + 64 * I_CGROUP_USAGE))->count = 0;
-	((struct nsgpuperf_group_open *)(ro + 64 * I_OPEN_GROUP))->ids = 0;
-	((struct nsgpuperf_group_open *)(ro + 64 * I_OPEN_GROUP))->configs =
-		(uintptr_t)good_cfg;
-	ASSERT_EQ(0, mprotect(ro, PG, PROT_READ));
+	/* valid structs in a read-only page, for copy-out faults */
+	o.ro = nsgp_fuzz_ro_page(self->gpu0, self->drm);
+	ASSERT_NE(NULL, o.ro);
 
 	out = mmap(NULL, FUZZ_PROCS * sizeof(*out), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1686,8 +1078,7 @@ TEST_F_TIMEOUT(bad, random_ioctl_fuzz, 120)
 		ASSERT_GE(pids[p], 0);
 		if (!pids[p]) {
 			close(self->fd);
-			_exit(fz_process(p, self->gpu0, self->gpu1, ro, &out[p],
-					 start + FUZZ_MAX_SECS));
+			_exit(nsgp_fuzz_process(p, &o, &out[p]));
 		}
 	}
 	for (p = 0; p < FUZZ_PROCS; p++) {
