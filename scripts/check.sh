@@ -228,10 +228,12 @@ kernel_job() {
 	fi
 	rm -rf "$out/art/tests"
 	cp -r "$BUILD/tests" "$out/art/tests"
-	# The debug kernel runs the same suites several times slower.
+	# The debug kernel runs the same suites several times slower, and
+	# the churn fuzz longer there, under the sanitizers.
 	if [ "$builder" = debug ]; then
 		export NSGPUPERF_TIMEOUT_SCALE=${NSGPUPERF_DEBUG_TIMEOUT_SCALE:-4}
 		export NSGPUPERF_VM_TIMEOUT=${NSGPUPERF_DEBUG_VM_TIMEOUT:-3600}
+		export NSGPUPERF_CHURN_SECS=${NSGPUPERF_DEBUG_CHURN_SECS:-120}
 	fi
 	"$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" "$out/art" "$out/vm"
 	vm_run "$kver" "$kver" "$out/vm" "$t1"

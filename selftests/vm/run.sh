@@ -49,7 +49,8 @@
 # "@reboot" line is kept between two suites that are),
 # NSGPUPERF_SID_TOOLS (sid's staged tools, default $NSGPUPERF_CACHE/sid/tools),
 # NSGPUPERF_VM_IMAGE (image mode, above),
-# NSGPUPERF_TIMEOUT_SCALE (multiplies the suites' per-test timeouts).
+# NSGPUPERF_TIMEOUT_SCALE (multiplies the suites' per-test timeouts),
+# NSGPUPERF_CHURN_SECS (churn_test's duration).
 set -euo pipefail
 shopt -s nullglob
 
@@ -247,11 +248,13 @@ esac
 # (at most MAX_BOOTS times).  Not a guest reboot in one QEMU: after one,
 # TCG unpacked the initramfs 5-70x slower (soft lockups).
 append="console=ttyS0 loglevel=7 panic=-1 rdinit=/init"
-# A slow kernel (the debug one): the suites' timeouts stretched (the kernel
-# passes the variable to init's environment; selftests/lib/harness_timeout.c)
-if [ "${NSGPUPERF_TIMEOUT_SCALE:-1}" != 1 ]; then
-	append+=" NSGPUPERF_TIMEOUT_SCALE=$NSGPUPERF_TIMEOUT_SCALE"
-fi
+# Settings for the suites, through the kernel command line (the kernel
+# passes NAME=value words on to init's environment): the timeouts
+# stretched on a slow kernel (selftests/lib/harness_timeout.c), the
+# churn suite's duration.
+for v in NSGPUPERF_TIMEOUT_SCALE NSGPUPERF_CHURN_SECS; do
+	[ -n "${!v:-}" ] && append+=" $v=${!v}"
+done
 vm_args=()
 cpus=${NSGPUPERF_VM_CPUS:-2}
 max_boots=3
