@@ -30,6 +30,7 @@
 #define CHURN_THREADS	3
 #define CHURN_GROUPS	2	/* groups one thread holds at most */
 #define CHURN_MAX_EV	8	/* events one churn group grows to at most */
+#define CHURN_MIN_OPS	40	/* per worker, however slow the kernel */
 #define SHARED_SECS	3	/* the shared-fd phase */
 #define SHARED_READERS	6	/* threads reading one group fd */
 #define SHARED_ADDS	8	/* events added to it while they read */
@@ -316,7 +317,9 @@ static void *churn_thread(void *p)
 
 	for (i = 0; i < CHURN_GROUPS; i++)
 		gs[i].fd = -1;
-	while (now() < c->deadline)
+	/* a slow kernel (the debug one, a loaded host) stretches the phase
+	 * rather than leaving a worker with nothing done */
+	while (now() < c->deadline || c->r->ops < CHURN_MIN_OPS)
 		churn_op(c, &sess, gs);
 	for (i = 0; i < CHURN_GROUPS; i++)
 		if (gs[i].fd >= 0 && close(gs[i].fd))
