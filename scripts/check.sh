@@ -15,7 +15,8 @@
 # PREEMPT_RT flavours of 6.1 and 6.12, and the debug kernel (KASAN,
 # lockdep, kmemleak, UBSAN, debugobjects, failslab; scripts/debug-kernel.sh,
 # built on first use in its lane).  Kernels run two at a time, each in a
-# lane of its own; their logs are printed in matrix order at the end.
+# lane of its own (the debug kernel's two VMs as two jobs); their logs are
+# printed in matrix order at the end.
 #
 # Environment: NSGPUPERF_KERNELS (series, default
 # "6.12-debug 6.1 6.12 7 6.1-rt 6.12-rt"), NSGPUPERF_LANES (kernels at
@@ -189,36 +190,48 @@ vm_run() {
 	echo "# $what: $p passed, $f failed, $s skipped ($(($(date +%s) - t1)) s)"
 }
 
-# Everything for one kernel of the matrix, in a lane of its own: its
-# output to $BUILD/<kver>/check.log, its counts to .../check.counts.
+# One job of the matrix, in a lane of its own: a kernel's busybox VM
+# ("busybox"), its LXC test VM ("lxc"), or both ("all").  Its output goes
+# to $BUILD/<kver>/check-<part>.log, its counts to check-<part>.counts.
+# The debug kernel's two VMs are two jobs, so that both lanes can run it
+# once it is built.
 kernel_job() {
-	local kver=$1 kdir=$2 vmlinuz=$3 modtree=$4 builder=$5 out=$BUILD/$1 t1 line
+	local kver=$1 kdir=$2 vmlinuz=$3 modtree=$4 builder=$5 part=$6 out=$BUILD/$1 t1 line
 	passed=0 failed=0 skipped=0
 	t1=$(date +%s)
 	if [ "$builder" = debug ]; then
-		# the debug kernel itself: built here on first use (cached),
-		# while the other lane boots the others
-		if line=$("$here/scripts/debug-kernel.sh" 2>"$out.debug-kernel.log") &&
+		# the debug kernel itself: built on first use (cached) by the
+		# first of its jobs, while the other lane boots the others; the
+		# second waits for it
+		if line=$("$here/scripts/debug-kernel.sh" 2>"$out/debug-kernel-$part.log") &&
 			[ "$line" = "$kver $kdir $vmlinuz $modtree" ]; then
-			pass "$kver: debug kernel ready ($(($(date +%s) - t1)) s; cold build: $(cat "${kdir%/build}/build-seconds") s)"
+			[ "$part" = lxc ] ||
+				pass "$kver: debug kernel ready ($(($(date +%s) - t1)) s; its cold build: $(cat "${kdir%/build}/build-seconds") s)"
 		else
-			cat "$out.debug-kernel.log"
+			cat "$out/debug-kernel-$part.log"
 			fail "$kver: debug kernel (scripts/debug-kernel.sh)"
 			return
 		fi
+		# The same suites run several times slower there, and the
+		# churn fuzz longer, under the sanitizers.
+		export NSGPUPERF_TIMEOUT_SCALE=${NSGPUPERF_DEBUG_TIMEOUT_SCALE:-4}
+		export NSGPUPERF_VM_TIMEOUT=${NSGPUPERF_DEBUG_VM_TIMEOUT:-3600}
+		export NSGPUPERF_CHURN_SECS=${NSGPUPERF_DEBUG_CHURN_SECS:-120}
 		t1=$(date +%s)
 	fi
+	# the LXC job of a split kernel builds its own copy of the modules
+	[ "$part" = lxc ] && out=$BUILD/$kver/lxc
 	if "$here/scripts/build-kernel.sh" "$kver" "$kdir" "$builder" "$out"; then
-		pass "$kver: modules build warning-free (W=1, C=2)"
+		[ "$part" = lxc ] || pass "$kver: modules build warning-free (W=1, C=2)"
 	else
 		fail "$kver: modules build"
 		return
 	fi
-	if [ "$builder" = host ] && [ "${NSGPUPERF_DKMS:-1}" = 0 ]; then
+	if [ "$part" != lxc ] && [ "$builder" = host ] && [ "${NSGPUPERF_DKMS:-1}" = 0 ]; then
 		# Developer runs in parallel worktrees share one DKMS tree.
 		skipped=$((skipped + 1))
 		echo "# $kver: dkms build skipped (NSGPUPERF_DKMS=0)"
-	elif [ "$builder" = host ]; then
+	elif [ "$part" != lxc ] && [ "$builder" = host ]; then
 		if dkms_build "$kver" "$kdir" >"$out/dkms.log" 2>&1; then
 			pass "$kver: dkms add + build"
 		else
@@ -228,15 +241,11 @@ kernel_job() {
 	fi
 	rm -rf "$out/art/tests"
 	cp -r "$BUILD/tests" "$out/art/tests"
-	# The debug kernel runs the same suites several times slower, and
-	# the churn fuzz longer there, under the sanitizers.
-	if [ "$builder" = debug ]; then
-		export NSGPUPERF_TIMEOUT_SCALE=${NSGPUPERF_DEBUG_TIMEOUT_SCALE:-4}
-		export NSGPUPERF_VM_TIMEOUT=${NSGPUPERF_DEBUG_VM_TIMEOUT:-3600}
-		export NSGPUPERF_CHURN_SECS=${NSGPUPERF_DEBUG_CHURN_SECS:-120}
+	if [ "$part" != lxc ]; then
+		"$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" "$out/art" "$BUILD/$kver/vm"
+		vm_run "$kver" "$kver" "$BUILD/$kver/vm" "$t1"
 	fi
-	"$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" "$out/art" "$out/vm"
-	vm_run "$kver" "$kver" "$out/vm" "$t1"
+	[ "$part" = busybox ] && return
 	if [ "${NSGPUPERF_LXC:-1}" = 0 ]; then
 		skipped=$((skipped + 1))
 		echo "# $kver: LXC test VM skipped (NSGPUPERF_LXC=0)"
@@ -249,38 +258,60 @@ kernel_job() {
 		echo "# $kver: LXC test VM not run on PREEMPT_RT (NSGPUPERF_LXC_RT=1 runs it)"
 	elif [ -n "$lxc_image" ]; then
 		t1=$(date +%s)
-		rm -f "$out/vm-lxc/result"
+		rm -f "$BUILD/$kver/vm-lxc/result"
 		NSGPUPERF_VM_IMAGE=$lxc_image \
-			"$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" "$out/art" "$out/vm-lxc"
-		vm_run "$kver" "$kver lxc" "$out/vm-lxc" "$t1"
+			"$here/selftests/vm/run.sh" "$kver" "$vmlinuz" "$modtree" "$out/art" "$BUILD/$kver/vm-lxc"
+		vm_run "$kver" "$kver lxc" "$BUILD/$kver/vm-lxc" "$t1"
 	fi
 }
 
-# The kernels run in NSGPUPERF_LANES lanes (default 2): a TCG guest mostly
-# keeps one host CPU busy, so two kernels at once use a 2-CPU machine.
-lanes=${NSGPUPERF_LANES:-2}
-kvers=()
+# The jobs: one per kernel, two for the debug kernel (its busybox VM
+# first, its LXC VM after two more kernels, by when it is built).
+jobs_list=()
+deferred=
+n_after=0
 while read -r kver kdir vmlinuz modtree builder; do
-	kvers+=("$kver")
-	mkdir -p "$BUILD/$kver" && rm -f "$BUILD/$kver/check.counts"
+	if [ "$builder" = debug ]; then
+		jobs_list+=("$kver $kdir $vmlinuz $modtree $builder busybox")
+		deferred="$kver $kdir $vmlinuz $modtree $builder lxc"
+		n_after=0
+		continue
+	fi
+	jobs_list+=("$kver $kdir $vmlinuz $modtree $builder all")
+	n_after=$((n_after + 1))
+	if [ -n "$deferred" ] && [ "$n_after" -ge 2 ]; then
+		jobs_list+=("$deferred")
+		deferred=
+	fi
+done <"$BUILD/matrix"
+[ -n "$deferred" ] && jobs_list+=("$deferred")
+
+# The jobs run in NSGPUPERF_LANES lanes (default 2): a TCG guest mostly
+# keeps one host CPU busy, so two at once use a 2-CPU machine.
+lanes=${NSGPUPERF_LANES:-2}
+for job in "${jobs_list[@]}"; do
+	read -r kver kdir vmlinuz modtree builder part <<<"$job"
+	mkdir -p "$BUILD/$kver" && rm -f "$BUILD/$kver/check-$part.counts"
 	while [ "$(jobs -rp | wc -l)" -ge "$lanes" ]; do
 		wait -n
 	done
-	echo "# $kver: started ($(($(date +%s) - t0)) s)"
+	echo "# $kver ($part): started ($(($(date +%s) - t0)) s)"
 	(
-		kernel_job "$kver" "$kdir" "$vmlinuz" "$modtree" "$builder" >"$BUILD/$kver/check.log" 2>&1
-		echo "$passed $failed $skipped" >"$BUILD/$kver/check.counts"
+		kernel_job "$kver" "$kdir" "$vmlinuz" "$modtree" "$builder" "$part" \
+			>"$BUILD/$kver/check-$part.log" 2>&1
+		echo "$passed $failed $skipped" >"$BUILD/$kver/check-$part.counts"
 	) &
-done <"$BUILD/matrix"
+done
 wait
-for kver in "${kvers[@]}"; do
-	cat "$BUILD/$kver/check.log"
-	if read -r p f s <"$BUILD/$kver/check.counts"; then
+for job in "${jobs_list[@]}"; do
+	read -r kver kdir vmlinuz modtree builder part <<<"$job"
+	cat "$BUILD/$kver/check-$part.log"
+	if read -r p f s <"$BUILD/$kver/check-$part.counts"; then
 		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 	else
-		fail "$kver: its lane ended without counts"
+		fail "$kver ($part): its lane ended without counts"
 	fi
-	rm -f "$BUILD/$kver/check.counts"
+	rm -f "$BUILD/$kver/check-$part.counts"
 done
 
 echo "# total time $(($(date +%s) - t0)) s"

@@ -48,6 +48,12 @@ if [ "${1:-}" = --resolve ]; then
 	exit 0
 fi
 
+# One build at a time: make check's two jobs of the debug kernel both ask
+# for it; the second waits for the first's build.
+mkdir -p "$CACHE/kernels"
+exec 9>"$CACHE/kernels/.debug-kernel.lock"
+flock 9
+
 if [ ! -f "$dest/.done" ]; then
 	t0=$(date +%s)
 	rm -rf "$dest" && mkdir -p "$dest/build" "$CACHE/dl"
