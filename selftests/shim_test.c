@@ -43,7 +43,7 @@
 /* ... or as many as fit in CYCLES_SECS, at least CYCLES_MIN (PREEMPT_RT
  * and the debug kernel are several times slower under TCG) */
 #define CYCLES_SECS	240
-#define CYCLES_MIN	1000
+#define CYCLES_MIN	250
 #define CYCLE_THREADS	4
 
 static const struct as_user ct_root = { -1, -1, CT_MAP, -1, false, NULL };
