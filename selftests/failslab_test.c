@@ -19,6 +19,10 @@
  *  - the device still works end to end: a new session opens a group,
  *    enables it and reads the exact count the mock added.
  *
+ * Memory leaked without a counter, a reference or a group (a session, a
+ * usage record) is left to kmemleak: the VM's init scans at the end of
+ * the boot (scanning here too cost 35-65 s on the debug kernel).
+ *
  * Needs CONFIG_FAULT_INJECTION (fail-nth), CONFIG_FAILSLAB and
  * CONFIG_FAULT_INJECTION_DEBUG_FS (the debug kernel); skips elsewhere.
  * failslab is set so that fail-nth alone injects (lib/fault-inject.c: a
@@ -1162,73 +1166,6 @@ TEST_F_TIMEOUT(failslab, group_fd_calls, 600)
 TEST_F_TIMEOUT(failslab, event_fd_calls, 600)
 {
 	run_ops(_metadata, self, event_ops, ARRAY_SIZE(event_ops));
-}
-
-/*
- * kmemleak (CONFIG_DEBUG_KMEMLEAK) after the runs above: no unreferenced
- * object allocated in a call of nsgpuperf or the mock, or by this suite's
- * process.  kmemleak reports an object older than 5 s (MSECS_MIN_AGE)
- * whose contents did not change between two scans: hence the wait and the
- * two scans.  The reports stay for the boot's own scan at the end.
- */
-#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
-
-static bool leak_is_ours(const char *block)
-{
-	return strstr(block, "[nsgpuperf]") || strstr(block, "[mock_i915]") ||
-	       strstr(block, "comm \"failslab_test\"");
-}
-
-/* No state: a fixture only for TEST_F_TIMEOUT. */
-FIXTURE(leaks) {
-	int unused;
-};
-
-FIXTURE_SETUP(leaks)
-{
-	self->unused = 0;
-}
-
-FIXTURE_TEARDOWN(leaks)
-{
-}
-
-TEST_F_TIMEOUT(leaks, kmemleak_after_faults, 300)
-{
-	static char report[1 << 20];
-	char *block, *next;
-	unsigned int ours = 0, all = 0;
-	double t0 = now();
-	ssize_t n, len = 0;
-	int fd;
-
-	if (access(FAIL_NTH, F_OK) || access(FAILSLAB, F_OK))
-		SKIP(return, "no fault injection in this kernel: nothing ran");
-	if (access(KMEMLEAK, F_OK))
-		SKIP(return, "no %s: kernel without CONFIG_DEBUG_KMEMLEAK", KMEMLEAK);
-	sleep(6);
-	ASSERT_EQ(0, write_str(KMEMLEAK, "scan"));
-	ASSERT_EQ(0, write_str(KMEMLEAK, "scan"));
-	fd = open(KMEMLEAK, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
-	while ((n = read(fd, report + len, sizeof(report) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	report[len] = '\0';
-
-	for (block = strstr(report, "unreferenced object"); block; block = next) {
-		next = strstr(block + 1, "unreferenced object");
-		if (next)
-			next[-1] = '\0';
-		all++;
-		if (!leak_is_ours(block))
-			continue;
-		if (ours++ < 4)
-			TH_LOG("%s", block);
-	}
-	TH_LOG("kmemleak: %u unreferenced objects, %u of ours (%.1f s)", all, ours,
-	       now() - t0);
-	EXPECT_EQ(0, ours);
 }
 
 TEST_HARNESS_MAIN
