@@ -199,25 +199,6 @@ static void knobs_restore(fixture_t *self)
 
 /* ---- checks shared by the operations ------------------------------------ */
 
-static long long settle_to(long long (*fn)(const char *), const char *arg,
-			   long long want)
-{
-	long long n = fn(arg);
-	int i;
-
-	for (i = 0; n != want && i < SETTLE_MS / 10; i++) {
-		usleep(10000);
-		n = fn(arg);
-	}
-	return n;
-}
-
-static long long live_all(const char *unused)
-{
-	(void)unused;
-	return mock_live_events_all();
-}
-
 static int mock_add(uint64_t config, uint64_t delta)
 {
 	return mock_ctl(GPU0_PCI, "add %llu %llu", (unsigned long long)config,
@@ -334,9 +315,9 @@ static bool device_works(meta_t *_metadata, fixture_t *self)
 /* Nothing left behind once every fd is closed. */
 static bool nothing_left(meta_t *_metadata, fixture_t *self)
 {
-	long long live = settle_to(live_all, NULL, self->live0);
-	long long rn = settle_to(module_refcnt, "nsgpuperf", self->ref_nsgp0);
-	long long rm = settle_to(module_refcnt, "mock_i915", self->ref_mock0);
+	long long live = nsgp_settle(nsgp_live_all, NULL, self->live0, SETTLE_MS);
+	long long rn = nsgp_settle(module_refcnt, "nsgpuperf", self->ref_nsgp0, SETTLE_MS);
+	long long rm = nsgp_settle(module_refcnt, "mock_i915", self->ref_mock0, SETTLE_MS);
 
 	if (live == self->live0 && rn == self->ref_nsgp0 && rm == self->ref_mock0)
 		return true;
@@ -1052,14 +1033,6 @@ static void close_all(struct call *c)
 			close_fd(fds[i]);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * One operation, failing its N-th allocation for N = 1, 2, ... until the
  * call runs untouched.  Returns false on the first thing found wrong.
@@ -1068,7 +1041,7 @@ static bool run_op(meta_t *_metadata, fixture_t *self, const struct op *op)
 {
 	static struct call c;	/* static: written in full, pages present */
 	unsigned int n, nomem = 0, absorbed = 0;
-	double t0 = now();
+	double t0 = nsgp_now();
 	long ret, left;
 	int err, i;
 
@@ -1138,7 +1111,7 @@ static bool run_op(meta_t *_metadata, fixture_t *self, const struct op *op)
 		return false;
 	}
 	TH_LOG("%-28s N=1..%-3u %3u ENOMEM, %3u succeeded despite the fault, N=%u not reached (%.1f s)",
-	       op->name, n, nomem, absorbed, n, now() - t0);
+	       op->name, n, nomem, absorbed, n, nsgp_now() - t0);
 	return true;
 }
 

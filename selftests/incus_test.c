@@ -60,14 +60,6 @@ static const char ct_init[] =
 	"trap 'exit 0' 30 15\n"
 	"while :; do sleep 1 & wait $!; done\n";
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The checkout README's commands run in, and the reader installed by README. */
 static int host_once(void)
 {
@@ -91,7 +83,7 @@ static int incus_once(void)
 
 	if (!sh("incus admin waitready --timeout=1"))
 		return 0;
-	t0 = now();
+	t0 = nsgp_now();
 	/* as incus.service runs it; no systemd to do it here */
 	if (sh("mkdir -p /var/log/incus && "
 	       "setsid -f " INCUSD " --group incus-admin --logfile " INCUSD_LOG
@@ -100,15 +92,15 @@ static int incus_once(void)
 		sh("cat /var/log/incus/incusd.out " INCUSD_LOG);
 		return -1;
 	}
-	printf("# incusd ready in %.1f s\n", now() - t0);
+	printf("# incusd ready in %.1f s\n", nsgp_now() - t0);
 	if (state_is("incus", "ready"))
 		return 0;
-	t0 = now();
+	t0 = nsgp_now();
 	if (write_file("/tmp/incus-preseed.yaml", "%s", preseed) ||
 	    sh("incus admin init --preseed < /tmp/incus-preseed.yaml") ||
 	    sh("incus info | grep -E '^ *(server_version|driver|driver_version|kernel_version|idmapped_mounts|shiftfs):'"))
 		return -1;
-	printf("# incus admin init in %.1f s\n", now() - t0);
+	printf("# incus admin init in %.1f s\n", nsgp_now() - t0);
 	return state_set("incus", "ready");
 }
 
@@ -119,7 +111,7 @@ static int image_once(void)
 
 	if (!sh("incus image info " IMAGE " >/dev/null"))
 		return 0;
-	t0 = now();
+	t0 = nsgp_now();
 	if (sh("rm -rf " WORK " && mkdir -p " WORK "/rootfs && cd " WORK "/rootfs && "
 	       "mkdir -p bin sbin etc dev proc sys tmp run root usr/bin usr/sbin usr/local/bin var && "
 	       "cp /bin/busybox bin/busybox && "
@@ -132,7 +124,7 @@ static int image_once(void)
 	       "tar -czf metadata.tar.gz metadata.yaml && "
 	       "incus -q image import metadata.tar.gz rootfs.tar.gz --alias " IMAGE))
 		return -1;
-	printf("# image imported in %.1f s\n", now() - t0);
+	printf("# image imported in %.1f s\n", nsgp_now() - t0);
 	return 0;
 }
 
@@ -146,13 +138,13 @@ static int ct_once(void)
 	if (host_once() || incus_once() || image_once())
 		return -1;
 	sh("incus delete -f " CT " 2>/dev/null; true");
-	t0 = now();
+	t0 = nsgp_now();
 	if (sh("incus -q launch " IMAGE " " CT)) {
 		sh("incus info --show-log " CT " | grep -E ' (ERROR|WARN) '; cat /run/incus/" CT "/lxc.conf; "
 		   "tail -n 20 " INCUSD_LOG);
 		return -1;
 	}
-	printf("# incus launch in %.1f s\n", now() - t0);
+	printf("# incus launch in %.1f s\n", nsgp_now() - t0);
 	if (sh("for i in $(seq 60); do incus exec " CT " -- true && exit 0; sleep 1; done; exit 1") ||
 	    sh("incus -q file push -p --mode 0755 /tests/nsgpuperf-static " CT "/usr/local/bin/nsgpuperf"))
 		return -1;

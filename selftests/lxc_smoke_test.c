@@ -54,14 +54,6 @@ static const char rule[] =
 	"ACTION==\"add\", SUBSYSTEM==\"drm\", KERNEL==\"renderD*\", "
 	"RUN+=\"/bin/sh -c 'mkdir -p " SEEN " && cat " BOOT_ID " >" SEEN "/%k'\"\n";
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The host uid a process runs as (the first of /proc/PID/status's Uid). */
 static long host_uid(pid_t pid)
 {
@@ -112,7 +104,7 @@ static void start_attach_stop(struct __test_metadata *_metadata, const char *nam
 	double t0, t1, t2;
 	long pid;
 
-	t0 = now();
+	t0 = nsgp_now();
 	ASSERT_EQ(0, sh_out(out, sizeof(out), "lxc-start -n %s -l INFO -o /tmp/%s.log", name, name))
 		TH_LOG("lxc-start %s: %s", name, out);
 	ASSERT_EQ(0, sh_out(out, sizeof(out), "lxc-wait -n %s -s RUNNING -t 30", name))
@@ -120,7 +112,7 @@ static void start_attach_stop(struct __test_metadata *_metadata, const char *nam
 	ASSERT_EQ(0, sh_out(out, sizeof(out), "lxc-info -n %s -p -H", name));
 	pid = strtol(out, NULL, 10);
 	ASSERT_LT(1, pid) TH_LOG("lxc-info -p: '%s'", out);
-	t1 = now();
+	t1 = nsgp_now();
 	/* root in the container, a command run inside, /dev/null usable */
 	ASSERT_EQ(0, sh_out(out, sizeof(out), "lxc-attach -n %s -- id -u", name))
 		TH_LOG("lxc-attach %s: %s", name, out);
@@ -130,13 +122,13 @@ static void start_attach_stop(struct __test_metadata *_metadata, const char *nam
 			"stat -c %%t:%%T /dev/null'", name))
 		TH_LOG("/dev/null in %s: %s", name, out);
 	ASSERT_STREQ("1:3", out);
-	t2 = now();
+	t2 = nsgp_now();
 	/* unprivileged: the container's init is host uid 100000 */
 	ASSERT_EQ(CT_UID, host_uid(pid));
 	ASSERT_EQ(0, sh_out(out, sizeof(out), "lxc-stop -n %s -k", name))
 		TH_LOG("lxc-stop %s: %s", name, out);
 	TH_LOG("%s: start %.2f s, attach (2 commands) %.2f s, stop %.2f s",
-	       name, t1 - t0, t2 - t1, now() - t2);
+	       name, t1 - t0, t2 - t1, nsgp_now() - t2);
 }
 
 FIXTURE(first_boot) {
@@ -187,11 +179,11 @@ TEST_F_TIMEOUT(first_boot, busybox_container, 180)
 
 	sh_out(self->out, sizeof(self->out), "lxc-destroy -n " BB " -f");
 	ASSERT_EQ(0, write_file("/tmp/" BB ".conf", "%s", ct_conf));
-	t0 = now();
+	t0 = nsgp_now();
 	ASSERT_EQ(0, sh_out(self->out, sizeof(self->out),
 			"lxc-create -n " BB " -t busybox -f /tmp/" BB ".conf"))
 		TH_LOG("lxc-create: %s", self->out);
-	TH_LOG("lxc-create -t busybox: %.2f s", now() - t0);
+	TH_LOG("lxc-create -t busybox: %.2f s", nsgp_now() - t0);
 	start_attach_stop(_metadata, BB);
 }
 

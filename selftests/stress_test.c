@@ -42,40 +42,6 @@ static const uint64_t pool[] = {
 };
 static const char *const gpu_pci[2] = { GPU0_PCI, GPU1_PCI };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint32_t rnd(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
-
-static long long settle(long long (*fn)(const char *), const char *arg)
-{
-	long long n = fn(arg);
-	int i;
-
-	for (i = 0; n != 0 && i < SETTLE_MS / 10; i++) {
-		usleep(10000);
-		n = fn(arg);
-	}
-	return n;
-}
-
-static long long live_all(const char *unused)
-{
-	(void)unused;
-	return mock_live_events_all();
-}
-
 /* Failures of one worker, in memory shared with the test process. */
 struct report {
 	uint64_t ops, reads, opens, adds, errors;
@@ -126,16 +92,16 @@ static void *driver_thread(void *p)
 	struct driver *d = p;
 
 	while (!d->stop) {
-		unsigned int g = rnd(&d->seed) % 2, delta = 1 + rnd(&d->seed) % 1000, i;
+		unsigned int g = nsgp_rnd(&d->seed) % 2, delta = 1 + nsgp_rnd(&d->seed) % 1000, i;
 		uint64_t cfg;
 		int ret;
 
 		if (d->cfgs && g == 0) {
-			i = rnd(&d->seed) % d->nr_cfgs;
+			i = nsgp_rnd(&d->seed) % d->nr_cfgs;
 			cfg = d->cfgs[i];
 		} else {
 			i = ~0u;
-			cfg = pool[rnd(&d->seed) % ARRAY_SIZE(pool)];
+			cfg = pool[nsgp_rnd(&d->seed) % ARRAY_SIZE(pool)];
 		}
 		ret = mock_ctl(gpu_pci[g], "add %llu %u", (unsigned long long)cfg, delta);
 		if (ret) {
@@ -207,13 +173,13 @@ static void churn_read(struct churn *c, struct cgroup_state *g)
 static void churn_open(struct churn *c, int sess, struct cgroup_state *g)
 {
 	unsigned int i, j;
-	uint32_t flags = rnd(&c->seed) % 4 ? 0 : NSGPUPERF_GROUP_DISABLED;
+	uint32_t flags = nsgp_rnd(&c->seed) % 4 ? 0 : NSGPUPERF_GROUP_DISABLED;
 
 	memset(g, 0, sizeof(*g));
-	g->gpu = rnd(&c->seed) % 2;
-	g->nr = 1 + rnd(&c->seed) % 4;
+	g->gpu = nsgp_rnd(&c->seed) % 2;
+	g->nr = 1 + nsgp_rnd(&c->seed) % 4;
 	for (i = 0; i < g->nr; i++)
-		g->cfg[i] = pool[rnd(&c->seed) % ARRAY_SIZE(pool)];
+		g->cfg[i] = pool[nsgp_rnd(&c->seed) % ARRAY_SIZE(pool)];
 	c->r->opens++;
 	g->fd = nsgp_open_group(sess, c->gpu_id[g->gpu], g->cfg, g->nr, 0, flags, g->id);
 	if (g->fd < 0) {
@@ -236,8 +202,8 @@ static void churn_open(struct churn *c, int sess, struct cgroup_state *g)
 
 static void churn_op(struct churn *c, int *sess, struct cgroup_state *gs)
 {
-	struct cgroup_state *g = &gs[rnd(&c->seed) % CHURN_GROUPS];
-	unsigned int op = rnd(&c->seed) % 16;
+	struct cgroup_state *g = &gs[nsgp_rnd(&c->seed) % CHURN_GROUPS];
+	unsigned int op = nsgp_rnd(&c->seed) % 16;
 
 	c->r->ops++;
 	if (*sess < 0 || op == 0) {
@@ -262,7 +228,7 @@ static void churn_op(struct churn *c, int *sess, struct cgroup_state *gs)
 		churn_read(c, g);
 	} else if (op <= 10 && g->nr < CHURN_MAX_EV) {
 		struct nsgpuperf_group_add add = {
-			.size = sizeof(add), .config = pool[rnd(&c->seed) % ARRAY_SIZE(pool)],
+			.size = sizeof(add), .config = pool[nsgp_rnd(&c->seed) % ARRAY_SIZE(pool)],
 		};
 
 		c->r->adds++;
@@ -293,7 +259,7 @@ static void churn_op(struct churn *c, int *sess, struct cgroup_state *gs)
 		}
 	} else if (op == 12) {
 		/* as perf's: the leader alone, or the group with the flag */
-		unsigned long flag = rnd(&c->seed) % 2 ? PERF_IOC_FLAG_GROUP : 0;
+		unsigned long flag = nsgp_rnd(&c->seed) % 2 ? PERF_IOC_FLAG_GROUP : 0;
 
 		if (ioctl(g->fd, NSGPUPERF_GROUP_IOC_RESET, flag))
 			failed(c->r, "w%d RESET: errno %d", c->who, errno);
@@ -319,7 +285,7 @@ static void *churn_thread(void *p)
 		gs[i].fd = -1;
 	/* a slow kernel (the debug one, a loaded host) stretches the phase
 	 * rather than leaving a worker with nothing done */
-	while (now() < c->deadline || c->r->ops < CHURN_MIN_OPS)
+	while (nsgp_now() < c->deadline || c->r->ops < CHURN_MIN_OPS)
 		churn_op(c, &sess, gs);
 	for (i = 0; i < CHURN_GROUPS; i++)
 		if (gs[i].fd >= 0 && close(gs[i].fd))
@@ -392,14 +358,14 @@ TEST_F_TIMEOUT(stress, churn_processes_threads_both_gpus, 30 + 4 * CHURN_SECS)
 	int p, w, st;
 
 	gpu_ids(_metadata, gpu_id);
-	ASSERT_EQ(0, settle(live_all, NULL));
+	ASSERT_EQ(0, nsgp_settle(nsgp_live_all, NULL, 0, SETTLE_MS));
 	rep = mmap(NULL, nw * sizeof(*rep), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, rep);
 	memset(rep, 0, nw * sizeof(*rep));
 
 	ASSERT_EQ(0, pthread_create(&drv, NULL, driver_thread, &d));
-	start = now();
+	start = nsgp_now();
 	fflush(NULL);
 	for (p = 0; p < CHURN_PROCS; p++) {
 		pids[p] = fork();
@@ -414,7 +380,7 @@ TEST_F_TIMEOUT(stress, churn_processes_threads_both_gpus, 30 + 4 * CHURN_SECS)
 	}
 	d.stop = 1;
 	pthread_join(drv, NULL);
-	TH_LOG("%.1f s; driver: %llu adds, %llu failed (first: %d)", now() - start,
+	TH_LOG("%.1f s; driver: %llu adds, %llu failed (first: %d)", nsgp_now() - start,
 	       (unsigned long long)d.adds, (unsigned long long)d.errors, d.first_err);
 	EXPECT_EQ(0, d.errors);
 	EXPECT_GT(d.adds, 0);
@@ -429,9 +395,9 @@ TEST_F_TIMEOUT(stress, churn_processes_threads_both_gpus, 30 + 4 * CHURN_SECS)
 	munmap(rep, nw * sizeof(*rep));
 
 	/* no leak: every counter closed, no module reference left */
-	ASSERT_EQ(0, settle(live_all, NULL));
-	ASSERT_EQ(0, settle(module_refcnt, "nsgpuperf"));
-	ASSERT_EQ(0, settle(module_refcnt, "mock_i915"));
+	ASSERT_EQ(0, nsgp_settle(nsgp_live_all, NULL, 0, SETTLE_MS));
+	ASSERT_EQ(0, nsgp_settle(module_refcnt, "nsgpuperf", 0, SETTLE_MS));
+	ASSERT_EQ(0, nsgp_settle(module_refcnt, "mock_i915", 0, SETTLE_MS));
 }
 
 /* ---- one group fd, many readers ----------------------------------------- */
@@ -509,7 +475,7 @@ TEST_F_TIMEOUT(stress, many_readers_one_group_fd, 30 + 4 * SHARED_SECS)
 	int sess, st;
 
 	gpu_ids(_metadata, gpu_id);
-	ASSERT_EQ(0, settle(live_all, NULL));
+	ASSERT_EQ(0, nsgp_settle(nsgp_live_all, NULL, 0, SETTLE_MS));
 	sh = mmap(NULL, sizeof(*sh) + sizeof(*child_rep), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
@@ -540,7 +506,7 @@ TEST_F_TIMEOUT(stress, many_readers_one_group_fd, 30 + 4 * SHARED_SECS)
 	ASSERT_EQ(0, pthread_create(&drv, NULL, driver_thread, &d));
 
 	/* events join the group while it is being read */
-	end = now() + SHARED_SECS;
+	end = nsgp_now() + SHARED_SECS;
 	for (added = 0; added < SHARED_ADDS; added++) {
 		struct nsgpuperf_group_add add = {
 			.size = sizeof(add), .config = pool[added % ARRAY_SIZE(pool)],
@@ -550,7 +516,7 @@ TEST_F_TIMEOUT(stress, many_readers_one_group_fd, 30 + 4 * SHARED_SECS)
 		EXPECT_EQ(0, ioctl(sh->fd, NSGPUPERF_GROUP_IOC_ADD, &add))
 			TH_LOG("add #%u: errno %d", added, errno);
 	}
-	while (now() < end)
+	while (nsgp_now() < end)
 		usleep(10000);
 	d.stop = 1;
 	pthread_join(drv, NULL);
@@ -599,9 +565,9 @@ TEST_F_TIMEOUT(stress, many_readers_one_group_fd, 30 + 4 * SHARED_SECS)
 
 	close(sh->fd);
 	munmap(sh, sizeof(*sh) + sizeof(*child_rep));
-	ASSERT_EQ(0, settle(live_all, NULL));
-	ASSERT_EQ(0, settle(module_refcnt, "nsgpuperf"));
-	ASSERT_EQ(0, settle(module_refcnt, "mock_i915"));
+	ASSERT_EQ(0, nsgp_settle(nsgp_live_all, NULL, 0, SETTLE_MS));
+	ASSERT_EQ(0, nsgp_settle(module_refcnt, "nsgpuperf", 0, SETTLE_MS));
+	ASSERT_EQ(0, nsgp_settle(module_refcnt, "mock_i915", 0, SETTLE_MS));
 }
 
 TEST_HARNESS_MAIN

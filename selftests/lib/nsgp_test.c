@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/perf_event.h>
@@ -91,6 +92,41 @@ long long settle_live_events(void)
 		n = mock_live_events_all();
 	}
 	return n;
+}
+
+long long nsgp_live_all(const char *unused)
+{
+	(void)unused;
+	return mock_live_events_all();
+}
+
+long long nsgp_settle(long long (*fn)(const char *), const char *arg,
+		      long long want, int ms)
+{
+	long long n = fn(arg);
+	int i;
+
+	for (i = 0; n != want && i < ms / 10; i++) {
+		usleep(10000);
+		n = fn(arg);
+	}
+	return n;
+}
+
+double nsgp_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+uint32_t nsgp_rnd(uint32_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return *state;
 }
 
 int module_load(const char *ko_path, const char *params)

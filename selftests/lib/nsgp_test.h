@@ -43,6 +43,17 @@ long long mock_live_events(const char *pci);
 long long mock_live_events_all(void);
 /* Wait up to 2 s for every mock counter to close; the last count seen. */
 long long settle_live_events(void);
+/* mock_live_events_all() in the shape nsgp_settle() takes. */
+long long nsgp_live_all(const char *unused);
+/* Call fn(arg) every 10 ms, for up to ms, until it returns want; the
+ * last value it returned. */
+long long nsgp_settle(long long (*fn)(const char *), const char *arg,
+		      long long want, int ms);
+
+/* Seconds on CLOCK_MONOTONIC. */
+double nsgp_now(void);
+/* xorshift32: a suite's reproducible pseudo-random numbers. */
+uint32_t nsgp_rnd(uint32_t *state);
 
 /* Kernel modules from /modules; 0 or -errno. */
 int module_load(const char *ko_path, const char *params);
