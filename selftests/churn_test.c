@@ -100,22 +100,6 @@ struct shared {
 static struct shared *sh;
 static double deadline;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint32_t rnd(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
-
 static void msleep(unsigned int ms)
 {
 	usleep(ms * 1000);
@@ -245,10 +229,10 @@ static void rd_open_group(struct reader *r, struct rgroup *g)
 	unsigned int i;
 	int fd;
 
-	g->gpu = rnd(&r->seed) % 2;
-	g->nr = 1 + rnd(&r->seed) % RD_MAX_EV;
+	g->gpu = nsgp_rnd(&r->seed) % 2;
+	g->nr = 1 + nsgp_rnd(&r->seed) % RD_MAX_EV;
 	for (i = 0; i < g->nr; i++)
-		g->cfg[i] = pool[rnd(&r->seed) % ARRAY_SIZE(pool)];
+		g->cfg[i] = pool[nsgp_rnd(&r->seed) % ARRAY_SIZE(pool)];
 	fd = nsgp_open_group(r->sess, r->gpu_id[g->gpu], g->cfg, g->nr, 0, 0, NULL);
 	if (fd < 0) {
 		/* the GPU is unbound, or its driver module unloading */
@@ -285,7 +269,7 @@ static void rd_perf_open(struct reader *r, struct rgroup *g)
 	struct nsgpuperf_gpu_info info;
 	int id, fd, cpu;
 
-	g->gpu = rnd(&r->seed) % 2;
+	g->gpu = nsgp_rnd(&r->seed) % 2;
 	id = nsgp_find_gpu(r->sess, gpu_pci[g->gpu], &info);
 	if (id < 0 || !(info.flags & NSGPUPERF_GPU_BOUND)) {
 		/* unlisted while its driver module is away, unbound by hand */
@@ -300,8 +284,8 @@ static void rd_perf_open(struct reader *r, struct rgroup *g)
 		     r->gpu_id[g->gpu]);
 	cpu = perf_pmu_cpu(info.pmu_name);
 	g->nr = 2;
-	g->cfg[0] = pool[rnd(&r->seed) % ARRAY_SIZE(pool)];
-	g->cfg[1] = pool[rnd(&r->seed) % ARRAY_SIZE(pool)];
+	g->cfg[0] = pool[nsgp_rnd(&r->seed) % ARRAY_SIZE(pool)];
+	g->cfg[1] = pool[nsgp_rnd(&r->seed) % ARRAY_SIZE(pool)];
 	/*
 	 * Since the listing the GPU may have unbound (no PMU of that type:
 	 * ENOENT; the PMU gone under the trial: ENODEV).
@@ -396,8 +380,8 @@ static void *reader_thread(void *p)
 	r->sess = -1;
 	for (i = 0; i <= RD_GROUPS; i++)
 		r->g[i].fd = r->g[i].sib = -1;
-	while (now() < deadline) {
-		op = rnd(&r->seed) % 64;
+	while (nsgp_now() < deadline) {
+		op = nsgp_rnd(&r->seed) % 64;
 		if (r->sess < 0 || op == 0) {
 			/* groups outlive the session they came from */
 			if (r->sess >= 0 && close(r->sess))
@@ -489,25 +473,25 @@ static int bind_churner(void)
 	double t;
 	int err;
 
-	while (now() < deadline) {
-		g = rnd(&seed) % 2;
-		t = now();
+	while (nsgp_now() < deadline) {
+		g = nsgp_rnd(&seed) % 2;
+		t = nsgp_now();
 		if (unbind_ok(R_BIND, gpu_pci[g], &err)) {
 			if (err)
 				sh->bind.unbind_refused++;
 			else
 				sh->bind.unbinds++;
 		}
-		msleep(rnd(&seed) % 20);
+		msleep(nsgp_rnd(&seed) % 20);
 		if (bind_ok(R_BIND, gpu_pci[g], &err)) {
 			if (err)
 				sh->bind.bind_refused++;
 			else
 				sh->bind.binds++;
 		}
-		t = now() - t;
+		t = nsgp_now() - t;
 		sh->bind.secs += t;
-		msleep(stay_ms(t, 20) + rnd(&seed) % 150);
+		msleep(stay_ms(t, 20) + nsgp_rnd(&seed) % 150);
 	}
 	return 0;
 }
@@ -525,12 +509,12 @@ static int module_churner(void)
 	bool gone;
 	int i, err, ret;
 
-	while (now() < deadline) {
-		msleep(stay_ms(t, 300) + rnd(&seed) % 1200);
+	while (nsgp_now() < deadline) {
+		msleep(stay_ms(t, 300) + nsgp_rnd(&seed) % 1200);
 		sh->mod.cycles++;
-		t = now();
+		t = nsgp_now();
 		gone = false;
-		for (i = 0; i < 50 && !gone && now() < deadline; i++) {
+		for (i = 0; i < 50 && !gone && nsgp_now() < deadline; i++) {
 			if (unbind_ok(R_MOD, GPU0_PCI, &err) && !err)
 				sh->mod.unbinds++;
 			if (unbind_ok(R_MOD, GPU1_PCI, &err) && !err)
@@ -548,14 +532,14 @@ static int module_churner(void)
 			t = 0;
 			continue;
 		}
-		msleep(rnd(&seed) % 50);
+		msleep(nsgp_rnd(&seed) % 50);
 		ret = module_load(MOCK_KO, NULL);
 		if (ret) {
 			fail(R_MOD, "insmod %s: errno %d (%s)", MOCK_KO, -ret, strerror(-ret));
 			return 1;
 		}
 		sh->mod.insmods++;
-		t = now() - t;
+		t = nsgp_now() - t;
 		sh->mod.secs += t;
 	}
 	return 0;
@@ -568,11 +552,11 @@ static int counter_driver(void)
 	unsigned int g;
 	int ret;
 
-	while (now() < deadline) {
-		g = rnd(&seed) % 2;
+	while (nsgp_now() < deadline) {
+		g = nsgp_rnd(&seed) % 2;
 		ret = mock_ctl(gpu_pci[g], "add %llu %u",
-			       (unsigned long long)pool[rnd(&seed) % ARRAY_SIZE(pool)],
-			       1 + rnd(&seed) % 1000);
+			       (unsigned long long)pool[nsgp_rnd(&seed) % ARRAY_SIZE(pool)],
+			       1 + nsgp_rnd(&seed) % 1000);
 		/*
 		 * The control file is gone (ENOENT) or going (EIO) with the GPU,
 		 * or debugfs refuses to open it while its module is going (ENXIO).
@@ -582,7 +566,7 @@ static int counter_driver(void)
 		else if (allowed(R_DRIVER, -ret, OK(ENOENT, EIO, ENXIO), "mock add on %s",
 				 gpu_pci[g]))
 			sh->drv.add_gone++;
-		if (rnd(&seed) % 8 == 0)
+		if (nsgp_rnd(&seed) % 8 == 0)
 			msleep(1);
 	}
 	return 0;
@@ -594,24 +578,6 @@ FIXTURE(churn) {
 	uint32_t gpu_id[2];
 	long long live0, nsgp_ref0, mock_ref0;
 };
-
-static long long settle(long long (*fn)(const char *), const char *arg, long long want)
-{
-	long long n = fn(arg);
-	int i;
-
-	for (i = 0; n != want && i < SETTLE_MS / 10; i++) {
-		msleep(10);
-		n = fn(arg);
-	}
-	return n;
-}
-
-static long long live_all(const char *unused)
-{
-	(void)unused;
-	return mock_live_events_all();
-}
 
 /* Both GPUs bound to the mock again, whatever the churn left. */
 static void restore(void)
@@ -639,8 +605,8 @@ FIXTURE_SETUP(churn)
 	/* the baselines, nothing of ours open */
 	self->live0 = mock_live_events_all();
 	ASSERT_EQ(0, self->live0);
-	self->nsgp_ref0 = settle(module_refcnt, "nsgpuperf", 0);
-	self->mock_ref0 = settle(module_refcnt, "mock_i915", 0);
+	self->nsgp_ref0 = nsgp_settle(module_refcnt, "nsgpuperf", 0, SETTLE_MS);
+	self->mock_ref0 = nsgp_settle(module_refcnt, "mock_i915", 0, SETTLE_MS);
 	ASSERT_GE(self->nsgp_ref0, 0);
 	ASSERT_GE(self->mock_ref0, 0);
 }
@@ -711,7 +677,7 @@ TEST_F_TIMEOUT(churn, everything_at_once, churn_timeout())
 	TH_LOG("%d s: %d fuzzing processes x %d threads, %d reader processes x %d threads, "
 	       "a counter driver, a bind churner, a module churner", secs, FZ_PROCS,
 	       FZ_THREADS, RD_PROCS, RD_THREADS);
-	start = now();
+	start = nsgp_now();
 	deadline = start + secs;
 	fo.deadline = time(NULL) + secs;
 	fflush(NULL);
@@ -760,8 +726,8 @@ TEST_F_TIMEOUT(churn, everything_at_once, churn_timeout())
 		}
 		if (alive)
 			msleep(50);
-	} while (alive && now() < deadline + HANG_SECS);
-	end = now();
+	} while (alive && nsgp_now() < deadline + HANG_SECS);
+	end = nsgp_now();
 	for (i = 0; i < nch; i++) {
 		if (!ch[i].pid)
 			continue;
@@ -846,11 +812,11 @@ TEST_F_TIMEOUT(churn, everything_at_once, churn_timeout())
 
 	/* ---- everything closed: nothing left, both GPUs back and usable ----- */
 	restore();
-	EXPECT_EQ(self->live0, settle(live_all, NULL, self->live0));
+	EXPECT_EQ(self->live0, nsgp_settle(nsgp_live_all, NULL, self->live0, SETTLE_MS));
 	EXPECT_EQ(0, mock_live_events(GPU0_PCI));
 	EXPECT_EQ(0, mock_live_events(GPU1_PCI));
-	EXPECT_EQ(self->nsgp_ref0, settle(module_refcnt, "nsgpuperf", self->nsgp_ref0));
-	EXPECT_EQ(self->mock_ref0, settle(module_refcnt, "mock_i915", self->mock_ref0));
+	EXPECT_EQ(self->nsgp_ref0, nsgp_settle(module_refcnt, "nsgpuperf", self->nsgp_ref0, SETTLE_MS));
+	EXPECT_EQ(self->mock_ref0, nsgp_settle(module_refcnt, "mock_i915", self->mock_ref0, SETTLE_MS));
 
 	fd = nsgp_open(NULL);
 	ASSERT_GE(fd, 0);
@@ -873,8 +839,8 @@ TEST_F_TIMEOUT(churn, everything_at_once, churn_timeout())
 		close(g[i]);
 	}
 	close(fd);
-	EXPECT_EQ(self->live0, settle(live_all, NULL, self->live0));
-	EXPECT_EQ(self->nsgp_ref0, settle(module_refcnt, "nsgpuperf", self->nsgp_ref0));
+	EXPECT_EQ(self->live0, nsgp_settle(nsgp_live_all, NULL, self->live0, SETTLE_MS));
+	EXPECT_EQ(self->nsgp_ref0, nsgp_settle(module_refcnt, "nsgpuperf", self->nsgp_ref0, SETTLE_MS));
 	munmap(sh, sizeof(*sh));
 }
 
