@@ -216,7 +216,7 @@ kernel_job() {
 		# churn fuzz longer, under the sanitizers.
 		export NSGPUPERF_TIMEOUT_SCALE=${NSGPUPERF_DEBUG_TIMEOUT_SCALE:-4}
 		export NSGPUPERF_VM_TIMEOUT=${NSGPUPERF_DEBUG_VM_TIMEOUT:-3600}
-		export NSGPUPERF_CHURN_SECS=${NSGPUPERF_DEBUG_CHURN_SECS:-120}
+		export NSGPUPERF_CHURN_SECS=${NSGPUPERF_DEBUG_CHURN_SECS:-90}
 		t1=$(date +%s)
 	fi
 	# the LXC job of a split kernel builds its own copy of the modules
