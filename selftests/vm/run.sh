@@ -394,7 +394,7 @@ fi
 # ours and drm come and go).  Others are shown, not counted: the issue is
 # our code, and a minimal kernel has its own known false positives.
 if grep -aq '^@@KMEMLEAK begin' "$out/tap.log"; then
-	sed -n 's/\r$//; s/^@@KMEMLEAK //p' "$out/tap.log" | grep -av '^\(begin\|end\)$' |
+	sed -n 's/\r$//; /^@@KMEMLEAK \(begin\|end\)$/d; s/^@@KMEMLEAK //p' "$out/tap.log" |
 		awk -v ours="$ours"'|\\] 0xffffffffc0' -v leaks="$out/kmemleak-ours.log" '
 		function flush() { if (blk != "") { if (blk ~ ours) { print blk > leaks; n++ } else m++ } blk = "" }
 		/^unreferenced object/ { flush() }
