@@ -640,10 +640,19 @@ int mock_pmu_register(struct mock_gpu *gpu)
  * On unbind: mark closed (event_init fails, counts freeze), let running
  * callbacks finish, unregister.  Live events keep the struct pmu and the
  * counters alive through their drm_dev references.
+ *
+ * Before 6.16 perf_pmu_unregister() frees the PMU's per-CPU contexts
+ * whatever events are still open on it: a later read or close of one is
+ * a use-after-free, in per-CPU memory, which KASAN does not watch.  (From
+ * 6.16 it revokes them first.)  So the mock says when events outlive
+ * the unregistration: the test VM fails a run on that line.  No test may
+ * leave a raw perf event open across an unbind; nsgpuperf releases its
+ * counters before the driver's remove runs.
  */
 void mock_pmu_unregister(struct mock_gpu *gpu)
 {
 	struct mock_pmu *pmu = gpu->pmu;
+	int live;
 
 	if (!pmu)
 		return;
@@ -653,6 +662,10 @@ void mock_pmu_unregister(struct mock_gpu *gpu)
 	cpuhp_state_remove_instance_nocalls(mock_cpuhp_state, &pmu->cpuhp);
 #endif
 	mock_perf_pmu_unregister(&pmu->base);
+	live = atomic_read(&gpu->live_events);
+	if (live)
+		pr_err("mock_i915: PMU %s unregistered under %d open events\n",
+		       pmu->name, live);
 }
 
 /*
