@@ -32,10 +32,27 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$here/build}
 export BUILD
 passed=0 failed=0 skipped=0
+job_logs=()
 
 pass() { passed=$((passed + 1)); echo "ok - $*"; }
-fail() { failed=$((failed + 1)); echo "not ok - $*"; }
+fail() {
+	failed=$((failed + 1))
+	echo "not ok - $*"
+	host_failures+="not ok - $*"$'\n'
+}
+# What failed, once more just above the last line: a CI log is often read
+# from its tail, and the suites' output runs to thousands of lines.
+recap() {
+	local lines
+	lines=$(grep -ahE '^not ok|^# [^:]+: (not ok|#  FAIL )' \
+		/dev/stdin "${job_logs[@]}" 2>/dev/null <<<"$host_failures")
+	[ -n "$lines" ] || return 0
+	echo "# what failed ($(wc -l <<<"$lines") lines, the first 15):"
+	head -15 <<<"$lines" | sed 's/^/#   /'
+}
+host_failures=
 finish() {
+	recap
 	echo "# skipped: $skipped"
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
@@ -312,6 +329,7 @@ wait
 for job in "${jobs_list[@]}"; do
 	read -r kver kdir vmlinuz modtree builder part <<<"$job"
 	cat "$BUILD/$kver/check-$part.log"
+	job_logs+=("$BUILD/$kver/check-$part.log")
 	if read -r p f s <"$BUILD/$kver/check-$part.counts"; then
 		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 	else
