@@ -170,10 +170,14 @@ module_param_cb(read_mode, &nsgp_read_mode_ops, &nsgp_read_mode, 0644);
 MODULE_PARM_DESC(read_mode,
 		 "Tuning/benchmark knob: how a group read reaches a PMU that reads only on its own CPU (i915 up to 6.14): ipi (default: one cross-CPU call per group read), event (one per event), work (a work item on the PMU's CPU)");
 
-/* A range of a group's events to read, maybe on another CPU. */
+/*
+ * A range of a group's events to read, maybe on another CPU, and @stamp,
+ * the ktime right after their last read.
+ */
 struct nsgp_read_range {
 	struct nsgp_group *g;
 	unsigned int first, last;
+	u64 stamp;
 	DECLARE_BITMAP(missed, NSGPUPERF_MAX_GROUP_EVENTS);
 };
 
@@ -189,6 +193,7 @@ static int nsgp_group_read_range(void *arg)
 		if (e->ctr)
 			e->raw = nsgp_counter_read(e->ctr);
 	}
+	r->stamp = ktime_get_ns();
 	return 0;
 }
 
@@ -207,6 +212,7 @@ static void nsgp_group_read_here(void *arg)
 		if (e->ctr && !nsgp_counter_read_here(e->ctr, &e->raw))
 			__set_bit(i, r->missed);
 	}
+	r->stamp = ktime_get_ns();
 }
 
 /* The CPU to read a group's counters on, -1 for anywhere (see below). */
@@ -224,6 +230,10 @@ static int nsgp_group_read_cpu(struct nsgp_group *g, unsigned int first,
 /*
  * Read the raw counts of the live events among [@first, @last) into their
  * ->raw, or just check that the group is alive if the range is empty.
+ * @stamp gets the ktime the counts stand for, taken with them (on their
+ * CPU for a cross-CPU call), as perf takes an event's times with its
+ * count: time taken later, after a preemption, would skew every rate
+ * computed from the two.
  *
  * Where a read from another CPU is a cross-CPU call (i915 up to 6.14),
  * read_mode chooses how the range reaches the events' CPU (see above).
@@ -231,7 +241,7 @@ static int nsgp_group_read_cpu(struct nsgp_group *g, unsigned int first,
  * offline) is read with perf_event_read_value(), which follows it.
  */
 static int nsgp_group_read_raw(struct nsgp_group *g, unsigned int first,
-			       unsigned int last)
+			       unsigned int last, u64 *stamp)
 {
 	struct nsgp_read_range r = { .g = g, .first = first, .last = last };
 	int cpu, mode = READ_ONCE(nsgp_read_mode);
@@ -256,8 +266,11 @@ static int nsgp_group_read_raw(struct nsgp_group *g, unsigned int first,
 		for_each_set_bit(i, r.missed, last)
 			if (g->ev[i].ctr)
 				g->ev[i].raw = nsgp_counter_read(g->ev[i].ctr);
+		if (!bitmap_empty(r.missed, last))
+			r.stamp = ktime_get_ns();
 	}
 	up_read(&g->gpu->sem);
+	*stamp = r.stamp;
 	return 0;
 }
 
@@ -315,15 +328,16 @@ static void nsgp_group_advance_times(struct nsgp_group *g, u64 now)
 static int nsgp_group_change_begin(struct nsgp_group *g)
 {
 	unsigned int i;
+	u64 stamp;
 	int ret;
 
-	ret = nsgp_group_read_raw(g, 0, g->nr);
+	ret = nsgp_group_read_raw(g, 0, g->nr, &stamp);
 	if (ret)
 		return ret;
 	for (i = 0; i < g->nr; i++)
 		if (nsgp_event_counting(g, i))
 			g->ev[i].count += g->ev[i].raw - g->ev[i].base;
-	nsgp_group_advance_times(g, ktime_get_ns());
+	nsgp_group_advance_times(g, stamp);
 	return 0;
 }
 
@@ -398,6 +412,7 @@ static int nsgp_group_add(struct nsgp_group *g, u64 config, bool enabled,
 {
 	struct nsgp_group_event *e;
 	struct nsgp_counter *ctr;
+	u64 stamp;
 	int ret;
 
 	if (g->nr >= NSGPUPERF_MAX_GROUP_EVENTS)
@@ -423,7 +438,7 @@ static int nsgp_group_add(struct nsgp_group *g, u64 config, bool enabled,
 		g->enabled = enabled;
 	g->nr++;
 	/* Also the check that the group is alive. */
-	ret = nsgp_group_read_raw(g, g->nr - 1, g->nr);
+	ret = nsgp_group_read_raw(g, g->nr - 1, g->nr, &stamp);
 	if (ret) {
 		g->nr--;
 		nsgp_counter_put(ctr);
@@ -587,7 +602,7 @@ static ssize_t nsgp_event_read(struct file *file, char __user *ubuf,
 {
 	struct nsgp_event_file *ef = file->private_data;
 	struct nsgp_group *g = ef->g;
-	u64 fmt = ef->read_format, t, *p;
+	u64 fmt = ef->read_format, stamp, t, *p;
 	unsigned int i = ef->idx, j, first, last, times_of;
 	size_t size;
 	ssize_t ret;
@@ -600,13 +615,13 @@ static ssize_t nsgp_event_read(struct file *file, char __user *ubuf,
 	}
 	nsgp_read_members(g, i, fmt, &first, &last);
 	/* Also for an empty range: a dead group never reads again. */
-	ret = nsgp_group_read_raw(g, first, last);
+	ret = nsgp_group_read_raw(g, first, last, &stamp);
 	if (ret)
 		goto out;
 
 	/* A group read carries its leader's times, perf_read_group(). */
 	times_of = (fmt & PERF_FORMAT_GROUP) && !g->leader_gone ? 0 : i;
-	t = nsgp_event_time(g, times_of, ktime_get_ns());
+	t = nsgp_event_time(g, times_of, stamp);
 	p = g->buf;
 	if (fmt & PERF_FORMAT_GROUP) {
 		*p++ = last - first;
