@@ -1312,7 +1312,6 @@ TEST_F(po, sibling_read_formats_differ_from_the_leader)
 TEST_F(po, rates_match_the_mock_and_raw_perf)
 {
 	uint64_t fmt = FMT_GROUP | FMT_TE | FMT_TR, r1[8], r2[8], c1[8], c2[8];
-	struct timespec ts = { 0, 300 * 1000 * 1000 };
 	double secs, raw_rate[2], ct_rate[2];
 	static const uint64_t want[2] = { 1200, 400000000 };
 	struct perf_event_attr a;
@@ -1331,7 +1330,7 @@ TEST_F(po, rates_match_the_mock_and_raw_perf)
 	ASSERT_EQ(0, ev_open(_metadata, self, &e[1], &a, &e[0], 0));
 	ASSERT_EQ(5 * 8, raw_read(e[0].raw, r1, sizeof(r1)));
 	ASSERT_EQ(5 * 8, ct_read(&self->ag, e[0].ct, c1, sizeof(c1)));
-	nanosleep(&ts, NULL);
+	nsgp_sleep_ms(300);
 	ASSERT_EQ(5 * 8, raw_read(e[0].raw, r2, sizeof(r2)));
 	ASSERT_EQ(5 * 8, ct_read(&self->ag, e[0].ct, c2, sizeof(c2)));
 	for (i = 0; i < 2; i++) {

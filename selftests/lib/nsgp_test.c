@@ -121,6 +121,23 @@ double nsgp_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+int nsgp_sleep_ms(int ms)
+{
+	struct timespec end;
+	int interrupted = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end, NULL) == EINTR)
+		interrupted++;
+	return interrupted;
+}
+
 uint32_t nsgp_rnd(uint32_t *state)
 {
 	*state ^= *state << 13;

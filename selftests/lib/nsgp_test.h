@@ -52,6 +52,12 @@ long long nsgp_settle(long long (*fn)(const char *), const char *arg,
 
 /* Seconds on CLOCK_MONOTONIC. */
 double nsgp_now(void);
+/*
+ * Sleep @ms on CLOCK_MONOTONIC, all of it even if a signal comes (a rate
+ * measured over a sleep cut short means nothing); the signals it slept
+ * through.
+ */
+int nsgp_sleep_ms(int ms);
 /* xorshift32: a suite's reproducible pseudo-random numbers. */
 uint32_t nsgp_rnd(uint32_t *state);
 
