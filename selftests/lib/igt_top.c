@@ -547,7 +547,7 @@ static int cmp_double(const void *a, const void *b)
 
 bool top_within(const char *what, const double *values, int n, double want)
 {
-	double v[TOP_TEXT_ROWS], med;
+	double v[TOP_TEXT_ROWS], med, mean = 0;
 	bool ok = true;
 	int i, m = 0;
 
@@ -559,19 +559,21 @@ bool top_within(const char *what, const double *values, int n, double want)
 		}
 		if (want == 0 ? v[m] != 0 : fabs(v[m] - want) > 0.10 * want)
 			ok = false;
+		mean += v[m];
 		m++;
 	}
 	if (!m) {
 		unexpected("%s: no period to check\n", what);
 		return false;
 	}
+	mean /= m;
 	qsort(v, m, sizeof(v[0]), cmp_double);
 	med = v[m / 2];
-	if (want != 0 && fabs(med - want) > 0.02 * want)
+	if (want != 0 && fabs(med - want) > 0.02 * want && fabs(mean - want) > 0.02 * want)
 		ok = false;
 	if (!ok) {
-		unexpected("%s: median %f (min %f, max %f), want %f; periods:", what,
-			   med, v[0], v[m - 1], want);
+		unexpected("%s: median %f, mean %f (min %f, max %f), want %f; periods:", what,
+			   med, mean, v[0], v[m - 1], want);
 		for (i = 1; i < n; i++)
 			fprintf(stderr, " %f", values[i]);
 		fprintf(stderr, "\n");

@@ -175,9 +175,12 @@ bool pci_bound(const char *pci);
 
 /*
  * The value at the path over values[1..n-1] (the first period covers only
- * the time between two back-to-back reads and is not checked): median
- * within 2% and each within 10% of want; want 0: each exactly 0.  Logs
- * what it saw when not.
+ * the time between two back-to-back reads and is not checked): median or
+ * mean within 2% and each within 10% of want; want 0: each exactly 0.
+ * The mean too, because a driver late at a period's end moves counts to
+ * the next period: the two err in opposite ways and their mean holds,
+ * while the median of two periods is the higher one.  Logs what it saw
+ * when not.
  */
 bool top_within(const char *what, const double *values, int n, double want);
 /* top_within() over a -J path of every period. */
