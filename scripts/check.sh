@@ -320,23 +320,31 @@ for job in "${jobs_list[@]}"; do
 	done
 	echo "# $kver ($part): started ($(($(date +%s) - t0)) s)"
 	(
+		t1=$(date +%s)
 		kernel_job "$kver" "$kdir" "$vmlinuz" "$modtree" "$builder" "$part" \
 			>"$BUILD/$kver/check-$part.log" 2>&1
-		echo "$passed $failed $skipped" >"$BUILD/$kver/check-$part.counts"
+		echo "$passed $failed $skipped $(($(date +%s) - t1))" >"$BUILD/$kver/check-$part.counts"
 	) &
 done
 wait
+job_times=
 for job in "${jobs_list[@]}"; do
 	read -r kver kdir vmlinuz modtree builder part <<<"$job"
 	cat "$BUILD/$kver/check-$part.log"
 	job_logs+=("$BUILD/$kver/check-$part.log")
-	if read -r p f s <"$BUILD/$kver/check-$part.counts"; then
+	if read -r p f s secs <"$BUILD/$kver/check-$part.counts"; then
 		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		job_times+=" $kver$([ "$part" = all ] || echo " $part") ${secs}s,"
+		# a debug kernel built by this run (not found in the cache)
+		built=$(sed -n 's/^debug-kernel: built .* in \([0-9]*\) s$/\1/p' \
+			"$BUILD/$kver/debug-kernel-$part.log" 2>/dev/null)
+		[ -z "$built" ] || job_times+=" (its cold build ${built}s),"
 	else
 		fail "$kver ($part): its lane ended without counts"
 	fi
 	rm -f "$BUILD/$kver/check-$part.counts"
 done
 
+echo "# jobs, $lanes at once:${job_times%,}"
 echo "# total time $(($(date +%s) - t0)) s"
 finish
