@@ -1330,7 +1330,7 @@ TEST_F(po, rates_match_the_mock_and_raw_perf)
 	ASSERT_EQ(0, ev_open(_metadata, self, &e[1], &a, &e[0], 0));
 	ASSERT_EQ(5 * 8, raw_read(e[0].raw, r1, sizeof(r1)));
 	ASSERT_EQ(5 * 8, ct_read(&self->ag, e[0].ct, c1, sizeof(c1)));
-	nsgp_sleep_ms(300);
+	ASSERT_EQ(0, nsgp_sleep_ms(300));
 	ASSERT_EQ(5 * 8, raw_read(e[0].raw, r2, sizeof(r2)));
 	ASSERT_EQ(5 * 8, ct_read(&self->ag, e[0].ct, c2, sizeof(c2)));
 	for (i = 0; i < 2; i++) {

@@ -10,15 +10,20 @@
  */
 #include <stdlib.h>
 
+#include "nsgp_test.h"
+
 unsigned int __real_alarm(unsigned int seconds);
 unsigned int __wrap_alarm(unsigned int seconds);
 
-unsigned int __wrap_alarm(unsigned int seconds)
+unsigned int nsgp_time_scale(void)
 {
 	const char *env = getenv("NSGPUPERF_TIMEOUT_SCALE");
 	unsigned long scale = env ? strtoul(env, NULL, 10) : 1;
 
-	if (seconds && scale > 1 && scale <= 20)
-		seconds *= scale;
-	return __real_alarm(seconds);
+	return scale > 1 && scale <= 20 ? scale : 1;
+}
+
+unsigned int __wrap_alarm(unsigned int seconds)
+{
+	return __real_alarm(seconds * nsgp_time_scale());
 }

@@ -124,7 +124,7 @@ double nsgp_now(void)
 int nsgp_sleep_ms(int ms)
 {
 	struct timespec end;
-	int interrupted = 0;
+	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += ms / 1000;
@@ -133,9 +133,10 @@ int nsgp_sleep_ms(int ms)
 		end.tv_sec++;
 		end.tv_nsec -= 1000000000L;
 	}
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end, NULL) == EINTR)
-		interrupted++;
-	return interrupted;
+	do
+		err = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end, NULL);
+	while (err == EINTR);
+	return -err;
 }
 
 uint32_t nsgp_rnd(uint32_t *state)

@@ -50,12 +50,19 @@ long long nsgp_live_all(const char *unused);
 long long nsgp_settle(long long (*fn)(const char *), const char *arg,
 		      long long want, int ms);
 
+/*
+ * How many times slower than the others this kernel runs the suites
+ * (NSGPUPERF_TIMEOUT_SCALE, 1 but on the debug kernel): for the seconds a
+ * suite gives a program it runs, as the harness' timeouts get.
+ */
+unsigned int nsgp_time_scale(void);
 /* Seconds on CLOCK_MONOTONIC. */
 double nsgp_now(void);
 /*
- * Sleep @ms on CLOCK_MONOTONIC, all of it even if a signal comes (a rate
- * measured over a sleep cut short means nothing); the signals it slept
- * through.
+ * Sleep @ms on CLOCK_MONOTONIC, all of it, through signals: a rate
+ * measured over a sleep cut short means nothing.  0, or -errno if the
+ * kernel refuses the sleep (a 32-bit task on a kernel without
+ * COMPAT_32BIT_TIME gets ENOSYS, and nanosleep() never slept).
  */
 int nsgp_sleep_ms(int ms);
 /* xorshift32: a suite's reproducible pseudo-random numbers. */
