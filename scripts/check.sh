@@ -286,9 +286,9 @@ kernel_job() {
 # The jobs: one per kernel, two for the debug kernel (its busybox VM
 # first, its LXC VM after two more kernels, by when it is built).  The
 # debug kernel's LXC VM runs only with NSGPUPERF_LXC_DEBUG=1: LXC, udev
-# and Incus run 6-7 times slower under its sanitizers (lxc_smoke_test:
-# 336 s against 51 s), and its 40+ minutes do not fit make check's 90
-# on two CPUs.  Its busybox VM runs every suite that drives the module.
+# and Incus run 4-8 times slower under its sanitizers (the LXC VM: 3158 s
+# against 519 s on 6.1), which does not fit make check's 90 minutes on
+# two CPUs.  Its busybox VM runs every suite that drives the module.
 jobs_list=()
 deferred=
 n_after=0
