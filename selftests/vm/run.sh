@@ -248,6 +248,15 @@ esac
 # (at most MAX_BOOTS times).  Not a guest reboot in one QEMU: after one,
 # TCG unpacked the initramfs 5-70x slower (soft lockups).
 append="console=ttyS0 loglevel=7 panic=-1 rdinit=/init"
+# In QEMU's multi-threaded TCG a vCPU can run kernel text another vCPU has
+# just live-patched and Oops on a leftover int3 (seen at boot: the
+# sched_clock-stable key flipped by a late initcall under a running
+# second vCPU).  So the kernel boots on one CPU (maxcpus=1) and init
+# brings the others up once the boot's keys have flipped, perf's are held
+# and our modules are loaded; noreplace-smp keeps the SMP lock prefixes
+# in place instead of patching them out and back, no_ipi_broadcast=1
+# keeps the IPI-shorthand key from flipping at every CPU up and down.
+append+=" maxcpus=1 noreplace-smp no_ipi_broadcast=1"
 # Settings for the suites, through the kernel command line (the kernel
 # passes NAME=value words on to init's environment): the timeouts
 # stretched on a slow kernel (selftests/lib/harness_timeout.c), the
