@@ -13,14 +13,13 @@
  * (perf_swevent_enabled[type]), and again when the last one goes.  The
  * suites (perf stat, the shim's pass-through checks) open and close such
  * events many times; with these held, the keys flip once, here, and init
- * runs this with every other CPU offline, so that no other vCPU runs the
- * text being patched.  Events of the GPU PMUs flip no key.
+ * runs this before it brings the other CPUs up, so that no other vCPU
+ * runs the text being patched.  Events of the GPU PMUs flip no key.
  */
 #include <linux/perf_event.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static const uint64_t sw_events[] = {
